@@ -1,0 +1,71 @@
+// Every group, kind, label, annotation and default the programs share, written once.
+// Modelled on Liqo v0.2's pkg/discovery/const.go so objects stay wire-compatible.
+
+export const DISCOVERY_GROUP = 'discovery.liqo.io';
+export const CONFIG_GROUP = 'config.liqo.io';
+export const API_VERSION = 'v1alpha1';
+export const DISCOVERY_API_VERSION = `${DISCOVERY_GROUP}/${API_VERSION}`;
+export const CONFIG_API_VERSION = `${CONFIG_GROUP}/${API_VERSION}`;
+
+export const KIND_FOREIGN_CLUSTER = 'ForeignCluster';
+export const KIND_SEARCH_DOMAIN = 'SearchDomain';
+export const KIND_CLUSTER_CONFIG = 'ClusterConfig';
+
+export const PLURAL_FOREIGN_CLUSTERS = 'foreignclusters';
+export const PLURAL_SEARCH_DOMAINS = 'searchdomains';
+export const PLURAL_CLUSTER_CONFIGS = 'clusterconfigs';
+
+/** Labels kept equal to the spec (Liqo v0.2 looks clusters up by these). */
+export const LABEL_CLUSTER_ID = 'discovery.liqo.io/cluster-id';
+export const LABEL_DISCOVERY_TYPE = 'discovery.liqo.io/discovery-type';
+export const LABEL_SEARCH_DOMAIN = 'discovery.liqo.io/searchdomain';
+
+/** Liqo v0.2's garbage collector reads this plain, unprefixed key (Unix seconds). */
+export const ANNOTATION_LAST_UPDATE = 'LastUpdate';
+/** SHA-256 fingerprint of the peer certificate seen when the identity was fetched. */
+export const ANNOTATION_CERT_FINGERPRINT = 'discovery.liqo.io/certificate-sha256';
+/** RFC 3339 time the agent last saw this peer (LAN or WAN). */
+export const ANNOTATION_LAST_SEEN = 'discovery.liqo.io/last-seen';
+
+export const DISCOVERY_TYPES = ['LAN', 'WAN', 'Manual', 'IncomingPeering'] as const;
+export type DiscoveryType = (typeof DISCOVERY_TYPES)[number];
+export const TRUST_MODES = ['Unknown', 'Trusted', 'Untrusted'] as const;
+export type TrustMode = (typeof TRUST_MODES)[number];
+export const AUTH_STATUSES = ['Pending', 'Accepted', 'Refused', 'EmptyRefused'] as const;
+export type AuthStatus = (typeof AUTH_STATUSES)[number];
+
+export const DEFAULT_JOIN = false;
+export const DEFAULT_DISCOVERY_TYPE: DiscoveryType = 'Manual';
+export const DEFAULT_TRUST_MODE: TrustMode = 'Unknown';
+export const DEFAULT_SEARCH_DOMAIN_AUTOJOIN = false;
+
+/** The one ClusterConfig the components read. */
+export const CLUSTER_CONFIG_NAME = 'liqo-configuration';
+export const DEFAULT_LIQO_NAMESPACE = 'liqo';
+export const CLUSTER_ID_CONFIGMAP = 'cluster-id';
+export const CLUSTER_ID_CONFIGMAP_KEY = 'cluster-id';
+
+/** ClusterConfig spec.discoveryConfig defaults (the Helm chart's values of Liqo v0.2). */
+export const DISCOVERY_CONFIG_DEFAULTS = {
+  enableDiscovery: true,
+  enableAdvertisement: true,
+  authService: '_liqo_auth._tcp',
+  domain: 'local.',
+  ttl: 90,
+  autojoin: true,
+  autojoinUntrusted: true,
+  name: 'MyLiqo',
+  service: '_liqo_api._tcp',
+  port: 6443,
+} as const;
+export const MIN_DISCOVERY_TTL = 30;
+
+/** mDNS service types: Liqo v0.2's (not RFC 6763-valid) and the RFC-valid one we add. */
+export const MDNS_SERVICE_LIQO_V02 = '_liqo_auth._tcp';
+export const MDNS_SERVICE_RFC = '_liqo._tcp';
+export const MDNS_DOMAIN = 'local';
+/** DNS-SD service label searched under a SearchDomain besides the bare domain. */
+export const DNS_SD_SERVICE_PREFIX = '_liqo._tcp';
+
+/** The identity endpoint path under an auth URL. */
+export const IDS_PATH = '/ids';

@@ -1,0 +1,127 @@
+// TypeScript shapes of the three CRDs (SPEC §1), wire-compatible with Liqo v0.2.
+import type { AuthStatus, DiscoveryType, TrustMode } from './constants.js';
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ClusterIdentity {
+  clusterID: string;
+  clusterName?: string;
+}
+
+export interface ForeignClusterSpec {
+  authUrl: string;
+  join?: boolean;
+  clusterIdentity?: ClusterIdentity;
+  namespace?: string;
+  discoveryType?: DiscoveryType;
+  trustMode?: TrustMode;
+  [key: string]: unknown;
+}
+
+export interface ForeignClusterStatus {
+  ttl?: number;
+  authStatus?: AuthStatus;
+  outgoing?: { joined: boolean; [key: string]: unknown };
+  incoming?: { joined: boolean; [key: string]: unknown };
+  conditions?: Condition[];
+  [key: string]: unknown;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface ForeignCluster {
+  apiVersion: string;
+  kind: 'ForeignCluster';
+  metadata: ObjectMeta;
+  spec: ForeignClusterSpec;
+  status?: ForeignClusterStatus;
+}
+
+export interface SearchDomainSpec {
+  domain: string;
+  autojoin?: boolean;
+  [key: string]: unknown;
+}
+
+export interface SearchDomainFoundCluster {
+  clusterId?: string;
+  clusterName?: string;
+  authUrl: string;
+  foreignCluster?: string;
+  error?: string;
+}
+
+export interface SearchDomainStatus {
+  lastResolved?: string;
+  clusters?: SearchDomainFoundCluster[];
+  error?: string;
+  [key: string]: unknown;
+}
+
+export interface SearchDomain {
+  apiVersion: string;
+  kind: 'SearchDomain';
+  metadata: ObjectMeta;
+  spec: SearchDomainSpec;
+  status?: SearchDomainStatus;
+}
+
+export interface DiscoveryConfig {
+  enableDiscovery?: boolean;
+  enableAdvertisement?: boolean;
+  authService?: string;
+  domain?: string;
+  ttl?: number;
+  clusterName?: string;
+  autojoin?: boolean;
+  autojoinUntrusted?: boolean;
+  name?: string;
+  service?: string;
+  port?: number;
+  [key: string]: unknown;
+}
+
+export interface ClusterConfig {
+  apiVersion: string;
+  kind: 'ClusterConfig';
+  metadata: ObjectMeta;
+  spec: { discoveryConfig?: DiscoveryConfig; [key: string]: unknown };
+  status?: Record<string, unknown>;
+}
+
+export type LiqoObject = ForeignCluster | SearchDomain | ClusterConfig;
+
+/** The identity a cluster's auth service answers on GET /ids (SPEC §2). */
+export interface ClusterIdentityResponse {
+  clusterId: string;
+  clusterName?: string;
+  guestNamespace?: string;
+}

@@ -1,0 +1,129 @@
+// The contracts of the three look-ups (SPEC §2). Each implementation lives in its own file
+// (ids.ts, dns.ts, mdns.ts); the plugin and the agent program against these shapes.
+import type { ClusterIdentityResponse } from '../api/types.js';
+
+// ---- /ids ----
+export interface FetchIdentityOptions {
+  /** Whole-request bound: connect, TLS and body. Default 5000. */
+  timeoutMs?: number;
+  /** Extra trusted CAs (PEM). */
+  caBundle?: string | Buffer;
+  /** Refuse instead of falling back to an unverified connection. */
+  strict?: boolean;
+  /** Body cap; default 64 KiB. */
+  maxBodyBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface IdentityResult {
+  authUrl: string;
+  identity: ClusterIdentityResponse;
+  trustMode: 'Trusted' | 'Untrusted';
+  /** Why verification failed when Untrusted (e.g. "self-signed certificate"). */
+  untrustedReason?: string;
+  /** Colon-separated upper-case hex SHA-256 of the peer certificate. */
+  certificateSha256: string;
+  certificateNotAfter: Date;
+}
+
+export type IdentityErrorCode =
+  | 'INVALID_URL'
+  | 'REFUSED'
+  | 'TIMEOUT'
+  | 'DNS'
+  | 'NETWORK'
+  | 'CERT_EXPIRED'
+  | 'TLS'
+  | 'UNTRUSTED'
+  | 'REDIRECT'
+  | 'HTTP_STATUS'
+  | 'NOT_JSON'
+  | 'MISSING_CLUSTER_ID'
+  | 'TOO_LARGE'
+  | 'ABORTED';
+
+// ---- DNS-SD ----
+export interface DnsResolveOptions {
+  /** "host:port" or "host"; default: the system's resolvers. */
+  servers?: string[];
+  queryTimeoutMs?: number;
+  /** Total deadline for the whole domain. */
+  deadlineMs?: number;
+  /** Parallel queries in flight. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface DnsEndpointCandidate {
+  target: string;
+  port: number;
+  priority: number;
+  weight: number;
+  addresses: string[];
+  authUrl: string;
+}
+
+export interface DnsDiscoveredEndpoint extends DnsEndpointCandidate {
+  domain: string;
+  /** The PTR target (service instance name), without the trailing dot. */
+  instance: string;
+  txt: Record<string, string>;
+  /** The other SRV answers, in RFC 2782 order, to try if the first fails. */
+  fallbacks: DnsEndpointCandidate[];
+  /** Smallest TTL seen on the chain, seconds. */
+  ttl: number;
+}
+
+export interface DnsEntryError {
+  domain: string;
+  instance?: string;
+  message: string;
+}
+
+export interface DnsResolveResult {
+  endpoints: DnsDiscoveredEndpoint[];
+  errors: DnsEntryError[];
+}
+
+// ---- mDNS ----
+export interface MdnsPeer {
+  /** Service instance name (Liqo v0.2: the cluster id). */
+  instance: string;
+  /** e.g. "_liqo_auth._tcp.local" */
+  serviceType: string;
+  host: string;
+  port: number;
+  addresses: string[];
+  /** https://<address>:<port> of the preferred address (IPv4 first, IPv6 bracketed). */
+  authUrl: string;
+  authUrls: string[];
+  txt: Record<string, string>;
+  /** From TXT `id`, else the instance name (Liqo v0.2's convention). */
+  clusterId: string;
+  clusterName?: string;
+  ttl: number;
+}
+
+export interface BrowseOptions {
+  /** IPv4/IPv6 addresses or interface names; default all multicast-capable interfaces. */
+  interfaces?: string[];
+  /** One-shot settle time; default ~1000 ms. */
+  settleMs?: number;
+  /** Own cluster id, never reported. */
+  skipClusterId?: string;
+  /** Default both _liqo_auth._tcp and _liqo._tcp. */
+  serviceTypes?: string[];
+  signal?: AbortSignal;
+}
+
+export interface AdvertiseOptions {
+  clusterId: string;
+  clusterName?: string;
+  port: number;
+  /** Host name to claim under .local; default derived from the cluster id. */
+  hostname?: string;
+  interfaces?: string[];
+  /** Record TTL seconds (RFC 6762 §10 defaults when absent). */
+  ttl?: number;
+  serviceTypes?: string[];
+}

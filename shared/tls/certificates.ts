@@ -1,0 +1,114 @@
+// Certificates made with node-forge (RSA): a CA, serving certificates signed by it, and
+// self-signed ones. Used by the webhook's self-bootstrap, the agent's /ids server and tests.
+import forge from 'node-forge';
+import { createHash, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+
+export interface PemKeyPair {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CertificateRequest {
+  commonName: string;
+  /** DNS names and IP addresses; each goes into subjectAltName by its kind. */
+  hosts?: string[];
+  /** Validity start; defaults to one minute ago (tolerates small clock skew). */
+  notBefore?: Date;
+  /** Validity end; defaults to notBefore + validityMs. */
+  notAfter?: Date;
+  validityMs?: number;
+  keyBits?: number;
+}
+
+const DEFAULT_VALIDITY_MS = 365 * 24 * 3600 * 1000;
+
+function serialNumber(): string {
+  // positive 16-byte serial: forge treats the hex as signed, so clear the top bit
+  const bytes = forge.random.getBytesSync(16);
+  const hex = forge.util.bytesToHex(bytes);
+  return (parseInt(hex[0] ?? '0', 16) & 0x7).toString(16) + hex.slice(1);
+}
+
+function validity(req: CertificateRequest): { notBefore: Date; notAfter: Date } {
+  const notBefore = req.notBefore ?? new Date(Date.now() - 60_000);
+  const notAfter = req.notAfter ?? new Date(notBefore.getTime() + (req.validityMs ?? DEFAULT_VALIDITY_MS));
+  return { notBefore, notAfter };
+}
+
+function altNames(hosts: string[]): Array<{ type: number; value?: string; ip?: string }> {
+  return hosts.map((h) => {
+    const bare = h.replace(/^\[|\]$/g, '');
+    return isIP(bare) ? { type: 7, ip: bare } : { type: 2, value: h };
+  });
+}
+
+function generateKeyPair(bits: number): forge.pki.rsa.KeyPair {
+  return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
+}
+
+/** A self-signed certificate authority. */
+export function createCertificateAuthority(req: CertificateRequest): PemKeyPair {
+  const keys = generateKeyPair(req.keyBits ?? 2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  const { notBefore, notAfter } = validity(req);
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  const subject = [{ name: 'commonName', value: req.commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/**
+ * A TLS serving certificate for `hosts`, signed by `issuer`, or self-signed when no issuer
+ * is given (what Liqo's own auth service presents).
+ */
+export function createServingCertificate(req: CertificateRequest, issuer?: PemKeyPair): PemKeyPair {
+  const keys = generateKeyPair(req.keyBits ?? 2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  const { notBefore, notAfter } = validity(req);
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  cert.setSubject([{ name: 'commonName', value: req.commonName }]);
+  let signingKey: forge.pki.PrivateKey = keys.privateKey;
+  if (issuer) {
+    const caCert = forge.pki.certificateFromPem(issuer.certPem);
+    cert.setIssuer(caCert.subject.attributes);
+    signingKey = forge.pki.privateKeyFromPem(issuer.keyPem);
+  } else {
+    cert.setIssuer(cert.subject.attributes);
+  }
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: altNames(req.hosts ?? [req.commonName]) },
+  ]);
+  cert.sign(signingKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+/** Expiry of the first certificate in a PEM bundle. */
+export function certificateNotAfter(certPem: string): Date {
+  return new Date(new X509Certificate(certPem).validTo);
+}
+
+/** SHA-256 fingerprint of a DER certificate, as colon-separated upper-case hex (like openssl). */
+export function sha256Fingerprint(der: Buffer): string {
+  return createHash('sha256')
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
+}
