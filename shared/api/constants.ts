@@ -26,6 +26,13 @@ export const ANNOTATION_LAST_UPDATE = 'LastUpdate';
 export const ANNOTATION_CERT_FINGERPRINT = 'discovery.liqo.io/certificate-sha256';
 /** RFC 3339 time the agent last saw this peer (LAN or WAN). */
 export const ANNOTATION_LAST_SEEN = 'discovery.liqo.io/last-seen';
+/**
+ * The `spec.join` value the discovery agent last wrote ("true"/"false"). When spec.join no
+ * longer equals it, a user changed it and the agent leaves it alone.
+ */
+export const ANNOTATION_AGENT_JOIN = 'discovery.liqo.io/agent-join';
+/** Condition type the agent sets on a ForeignCluster whose identity it fills from /ids. */
+export const CONDITION_IDENTITY_RESOLVED = 'IdentityResolved';
 
 export const DISCOVERY_TYPES = ['LAN', 'WAN', 'Manual', 'IncomingPeering'] as const;
 export type DiscoveryType = (typeof DISCOVERY_TYPES)[number];
