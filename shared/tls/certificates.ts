@@ -19,6 +19,12 @@ export interface CertificateRequest {
   notAfter?: Date;
   validityMs?: number;
   keyBits?: number;
+  /**
+   * Use this RSA private key (PEM, PKCS#1 or PKCS#8) instead of generating one. Callers that
+   * must not block the event loop make it with node:crypto's async generateKeyPair: forge's
+   * pure-JS key generation takes seconds.
+   */
+  keyPem?: string;
 }
 
 const DEFAULT_VALIDITY_MS = 365 * 24 * 3600 * 1000;
@@ -47,9 +53,15 @@ function generateKeyPair(bits: number): forge.pki.rsa.KeyPair {
   return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
 }
 
+function keyPairFor(req: CertificateRequest): forge.pki.rsa.KeyPair {
+  if (!req.keyPem) return generateKeyPair(req.keyBits ?? 2048);
+  const privateKey = forge.pki.privateKeyFromPem(req.keyPem);
+  return { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
+}
+
 /** A self-signed certificate authority. */
 export function createCertificateAuthority(req: CertificateRequest): PemKeyPair {
-  const keys = generateKeyPair(req.keyBits ?? 2048);
+  const keys = keyPairFor(req);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -73,7 +85,7 @@ export function createCertificateAuthority(req: CertificateRequest): PemKeyPair 
  * is given (what Liqo's own auth service presents).
  */
 export function createServingCertificate(req: CertificateRequest, issuer?: PemKeyPair): PemKeyPair {
-  const keys = generateKeyPair(req.keyBits ?? 2048);
+  const keys = keyPairFor(req);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
