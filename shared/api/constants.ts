@@ -66,6 +66,8 @@ export const DISCOVERY_CONFIG_DEFAULTS = {
   port: 6443,
 } as const;
 export const MIN_DISCOVERY_TTL = 30;
+/** Upper bound on discoveryConfig.ttl (one day): peers keep a gone cluster this long. */
+export const MAX_DISCOVERY_TTL = 86400;
 
 /** mDNS service types: Liqo v0.2's (not RFC 6763-valid) and the RFC-valid one we add. */
 export const MDNS_SERVICE_LIQO_V02 = '_liqo_auth._tcp';

@@ -1,0 +1,81 @@
+// The per-kind rules in one place: the webhook picks them by kind, the plugin and the agent
+// call the same functions (DESIGN: a rule lives once, in shared/rules).
+import { KIND_CLUSTER_CONFIG, KIND_FOREIGN_CLUSTER, KIND_SEARCH_DOMAIN } from '../api/constants.js';
+import type { ClusterConfig, ForeignCluster, SearchDomain } from '../api/types.js';
+import { defaultClusterConfig, validateClusterConfig } from './clusterconfig.js';
+import { defaultForeignCluster, validateForeignCluster } from './foreigncluster.js';
+import { defaultSearchDomain, validateSearchDomain } from './searchdomain.js';
+import type { KindRules } from './types.js';
+
+export type RuledKind = typeof KIND_FOREIGN_CLUSTER | typeof KIND_SEARCH_DOMAIN | typeof KIND_CLUSTER_CONFIG;
+
+export const foreignClusterRules: KindRules<ForeignCluster> = {
+  kind: KIND_FOREIGN_CLUSTER,
+  applyDefaults: defaultForeignCluster,
+  validate: validateForeignCluster,
+};
+
+export const searchDomainRules: KindRules<SearchDomain> = {
+  kind: KIND_SEARCH_DOMAIN,
+  applyDefaults: defaultSearchDomain,
+  validate: validateSearchDomain,
+};
+
+export const clusterConfigRules: KindRules<ClusterConfig> = {
+  kind: KIND_CLUSTER_CONFIG,
+  applyDefaults: defaultClusterConfig,
+  validate: validateClusterConfig,
+};
+
+/**
+ * The rules by kind, typed for untrusted input (an AdmissionReview's object): every function
+ * accepts any value without throwing.
+ */
+export const rulesByKind: Readonly<Record<RuledKind, KindRules<unknown>>> = {
+  ForeignCluster: {
+    kind: KIND_FOREIGN_CLUSTER,
+    applyDefaults: defaultForeignCluster,
+    validate: validateForeignCluster,
+  },
+  SearchDomain: {
+    kind: KIND_SEARCH_DOMAIN,
+    applyDefaults: defaultSearchDomain,
+    validate: validateSearchDomain,
+  },
+  ClusterConfig: {
+    kind: KIND_CLUSTER_CONFIG,
+    applyDefaults: defaultClusterConfig,
+    validate: validateClusterConfig,
+  },
+};
+
+/** The rules for `kind`, or undefined for a kind we do not handle. */
+export function rulesFor(kind: unknown): KindRules<unknown> | undefined {
+  return typeof kind === 'string' && Object.hasOwn(rulesByKind, kind)
+    ? rulesByKind[kind as RuledKind]
+    : undefined;
+}
+
+export * from './types.js';
+export { defaultClusterConfig, validateClusterConfig, SERVICE_TYPE_PATTERN } from './clusterconfig.js';
+export { defaultForeignCluster, validateForeignCluster, isValidClusterId } from './foreigncluster.js';
+export { defaultSearchDomain, validateSearchDomain, domainProblem, sameDomain } from './searchdomain.js';
+export {
+  checkAuthUrl,
+  normaliseAuthUrl,
+  parseAuthUrl,
+  AUTH_URL_ACCEPTED,
+  AUTH_URL_HOST_ACCEPTED,
+  MAX_AUTH_URL_LENGTH,
+} from './url.js';
+export type { AuthUrlCheck, AuthUrlParse, AuthUrlProblem, ParsedAuthUrl } from './url.js';
+export {
+  canonicalIPv4,
+  classifyHost,
+  describeAddressClass,
+  judgeHost,
+  REFUSED_ADDRESS_CLASSES,
+} from './address.js';
+export type { AddressClass, HostClassification, HostVerdict } from './address.js';
+export { dnsNameProblem, DNS_DOMAIN_ACCEPTED, withoutTrailingDot } from './dns-name.js';
+export { MAX_WARNING_LENGTH } from './object.js';
