@@ -1,0 +1,134 @@
+// kubectl liqo discovery status | enable | disable: ClusterConfig's LAN discovery switches,
+// the guide's `kubectl patch clusterconfigs liqo-configuration ...` in one word.
+import {
+  CLUSTER_CONFIG_NAME,
+  CONFIG_API_VERSION,
+  CONFIG_GROUP,
+  DISCOVERY_CONFIG_DEFAULTS,
+  KIND_CLUSTER_CONFIG,
+  type ClusterConfig,
+  type DiscoveryConfig,
+} from '../../shared/api/index.js';
+import type { CommandGroup, CommandModule } from '../command.js';
+import { connect, dryRunOption, dryRunSuffix, type DryRunMode, type GlobalOptions } from '../global.js';
+import type { CommandIO } from '../io.js';
+import { outputOption, printData, resourceName, type OutputFormat } from '../output/print.js';
+import { formatTable } from '../output/table.js';
+
+export interface DiscoveryStatusOptions extends GlobalOptions {
+  output?: OutputFormat;
+}
+
+export interface DiscoverySwitchOptions extends GlobalOptions {
+  lanDiscovery?: boolean;
+  advertisement?: boolean;
+  dryRun?: DryRunMode;
+}
+
+/** The effective settings: what the ClusterConfig says, defaults where it says nothing. */
+export function effectiveDiscoveryConfig(
+  cc: ClusterConfig | undefined,
+): Required<
+  Pick<DiscoveryConfig, 'enableDiscovery' | 'enableAdvertisement' | 'authService' | 'domain' | 'ttl'>
+> &
+  DiscoveryConfig {
+  return { ...DISCOVERY_CONFIG_DEFAULTS, ...(cc?.spec?.discoveryConfig ?? {}) } as ReturnType<
+    typeof effectiveDiscoveryConfig
+  >;
+}
+
+const statusCommand: CommandModule<DiscoveryStatusOptions> = {
+  command: 'status',
+  describe: 'Show whether LAN discovery and advertisement are enabled',
+  builder: (y) => outputOption(y, ['table', 'json', 'yaml']),
+  run: runStatus,
+};
+
+export async function runStatus(opts: DiscoveryStatusOptions, io: CommandIO): Promise<void> {
+  const resources = await connect(opts, io);
+  const cc = await resources.getClusterConfig();
+  const effective = effectiveDiscoveryConfig(cc);
+  const format = opts.output ?? 'table';
+  if (format === 'json' || format === 'yaml') {
+    return printData(io, format, { clusterConfigFound: cc !== undefined, discoveryConfig: effective });
+  }
+  if (!cc) io.stderr.write(`ClusterConfig ${CLUSTER_CONFIG_NAME} not found: showing the defaults.\n`);
+  io.stdout.write(
+    formatTable(
+      ['LAN-DISCOVERY', 'ADVERTISEMENT', 'SERVICE', 'DOMAIN', 'TTL', 'AUTOJOIN', 'AUTOJOIN-UNTRUSTED'],
+      [
+        [
+          onOff(effective.enableDiscovery),
+          onOff(effective.enableAdvertisement),
+          effective.authService,
+          effective.domain,
+          `${effective.ttl}s`,
+          String(effective.autojoin ?? DISCOVERY_CONFIG_DEFAULTS.autojoin),
+          String(effective.autojoinUntrusted ?? DISCOVERY_CONFIG_DEFAULTS.autojoinUntrusted),
+        ],
+      ],
+    ),
+  );
+}
+
+function onOff(v: boolean | undefined): string {
+  return v === false ? 'disabled' : 'enabled';
+}
+
+function switchCommand(enable: boolean): CommandModule<DiscoverySwitchOptions> {
+  const word = enable ? 'enable' : 'disable';
+  return {
+    command: word,
+    describe: `${enable ? 'Enable' : 'Disable'} LAN discovery and/or advertisement (both when no flag is given)`,
+    builder: (y) =>
+      dryRunOption(
+        y
+          .option('lan-discovery', { type: 'boolean', describe: `${word} LAN discovery (enableDiscovery)` })
+          .option('advertisement', {
+            type: 'boolean',
+            describe: `${word} mDNS advertisement (enableAdvertisement)`,
+          }),
+      ),
+    run: (opts, io) => runSwitch(enable, opts, io),
+  };
+}
+
+export async function runSwitch(enable: boolean, opts: DiscoverySwitchOptions, io: CommandIO): Promise<void> {
+  const both = !opts.lanDiscovery && !opts.advertisement;
+  const patch: DiscoveryConfig = {};
+  if (both || opts.lanDiscovery) patch.enableDiscovery = enable;
+  if (both || opts.advertisement) patch.enableAdvertisement = enable;
+  const resources = await connect(opts, io);
+  const mode = opts.dryRun ?? 'none';
+  const dry = { dryRun: mode === 'server' };
+  const name = resourceName(KIND_CLUSTER_CONFIG, CONFIG_GROUP, CLUSTER_CONFIG_NAME);
+  const cc = await resources.getClusterConfig();
+  if (!cc) {
+    // No ClusterConfig yet (our install does not create one): make it; the webhook fills the rest.
+    const created: ClusterConfig = {
+      apiVersion: CONFIG_API_VERSION,
+      kind: KIND_CLUSTER_CONFIG,
+      metadata: { name: CLUSTER_CONFIG_NAME },
+      spec: { discoveryConfig: patch },
+    };
+    if (mode !== 'client') await resources.clusterConfigs.create(created, dry);
+    io.stdout.write(`${name} created${dryRunSuffix(mode)}\n`);
+    return;
+  }
+  const current = cc.spec?.discoveryConfig ?? {};
+  const changed = Object.entries(patch).some(([k, v]) => current[k] !== v);
+  if (!changed) {
+    io.stdout.write(`${name} unchanged\n`);
+    return;
+  }
+  if (mode !== 'client') {
+    await resources.clusterConfigs.patch(CLUSTER_CONFIG_NAME, { spec: { discoveryConfig: patch } }, dry);
+  }
+  io.stdout.write(`${name} patched${dryRunSuffix(mode)}\n`);
+}
+
+export const discoveryGroup: CommandGroup = {
+  command: 'discovery',
+  describe: 'Show or switch LAN discovery and advertisement (ClusterConfig)',
+  subcommands: [statusCommand, switchCommand(true), switchCommand(false)] as CommandModule<never>[],
+};

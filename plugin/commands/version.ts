@@ -1,0 +1,88 @@
+// kubectl liqo version: this plugin's version, and the webhook's and agent's as deployed.
+// Neither server has a /version endpoint we can rely on, so their versions come from their
+// Deployments (the app.kubernetes.io/version label, else the image tag); "unknown" otherwise.
+import pkg from '../../package.json' with { type: 'json' };
+import type { CommandModule } from '../command.js';
+import { connect, kubeconfigAvailable, type GlobalOptions } from '../global.js';
+import type { CommandIO } from '../io.js';
+import { outputOption, printData, type OutputFormat } from '../output/print.js';
+
+export interface VersionOptions extends GlobalOptions {
+  client?: boolean;
+  output?: OutputFormat;
+}
+
+export interface VersionReport {
+  clientVersion: { version: string; nodeVersion: string; platform: string };
+  webhookVersion?: string;
+  agentVersion?: string;
+  /** Why the server-side versions are unknown, when they are. */
+  serverError?: string;
+}
+
+export const CLIENT_VERSION: string = pkg.version;
+
+export const versionCommand: CommandModule<VersionOptions> = {
+  command: 'version',
+  describe: 'Print the plugin version, and the webhook and agent versions when reachable',
+  builder: (y) =>
+    outputOption(
+      y.option('client', {
+        type: 'boolean',
+        default: false,
+        describe: 'Only the client version (no cluster)',
+      }),
+      ['table', 'json', 'yaml'],
+    ),
+  run,
+};
+
+export async function run(opts: VersionOptions, io: CommandIO): Promise<void> {
+  const report: VersionReport = {
+    clientVersion: {
+      version: CLIENT_VERSION,
+      nodeVersion: process.version,
+      platform: `${process.platform}/${process.arch}`,
+    },
+  };
+  if (!opts.client) await addServerVersions(report, opts, io);
+  const format = opts.output ?? 'table';
+  if (format === 'json' || format === 'yaml') return printData(io, format, report);
+  io.stdout.write(`Client Version: ${report.clientVersion.version}\n`);
+  if (opts.client) return;
+  io.stdout.write(`Webhook Version: ${report.webhookVersion ?? 'unknown'}\n`);
+  io.stdout.write(`Agent Version: ${report.agentVersion ?? 'unknown'}\n`);
+  if (report.serverError) io.stderr.write(`server versions unknown: ${report.serverError}\n`);
+}
+
+async function addServerVersions(report: VersionReport, opts: VersionOptions, io: CommandIO): Promise<void> {
+  if (!kubeconfigAvailable(opts, io.env)) {
+    report.serverError = 'no kubeconfig (set KUBECONFIG or pass --kubeconfig)';
+    return;
+  }
+  try {
+    const resources = await connect(opts, io);
+    const k8s = await import('@kubernetes/client-node');
+    const apps = resources.kubeConfig.makeApiClient(k8s.AppsV1Api);
+    const list = await apps.listNamespacedDeployment({ namespace: resources.liqoNamespace });
+    for (const d of list.items) {
+      const name = d.metadata?.name ?? '';
+      const version =
+        d.metadata?.labels?.['app.kubernetes.io/version'] ??
+        imageTag(d.spec?.template.spec?.containers[0]?.image) ??
+        undefined;
+      if (/webhook/.test(name) && version) report.webhookVersion = version;
+      if (/agent|discovery/.test(name) && version) report.agentVersion = version;
+    }
+    if (!report.webhookVersion && !report.agentVersion) {
+      report.serverError = `no webhook or agent Deployment with a version in namespace ${resources.liqoNamespace}`;
+    }
+  } catch (err) {
+    report.serverError = (err as Error).message.split('\n')[0];
+  }
+}
+
+function imageTag(image: string | undefined): string | undefined {
+  const m = image ? /:([^/:@]+)(@.*)?$/.exec(image) : null;
+  return m?.[1];
+}

@@ -1,0 +1,23 @@
+// Every failure becomes one line. Known error types carry a message written for the user;
+// anything else is collapsed to its first meaningful line — never a stack trace.
+import { SCRIPT_NAME_FOR_HELP } from './names.js';
+
+export function describeError(err: unknown, isUsage: boolean): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const line = oneLine(message) || (err instanceof Error ? err.name : 'unknown failure');
+  if (isUsage) return `${lowerFirst(line)} (see "${SCRIPT_NAME_FOR_HELP} --help")`;
+  return line;
+}
+
+function oneLine(message: string): string {
+  return message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
+}
+
+function lowerFirst(s: string): string {
+  // yargs says "Unknown argument: x"; kubectl's errors start lower-case.
+  return /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
+}

@@ -1,0 +1,117 @@
+// kubectl's global flags, the error type every command throws for a user mistake, and the one
+// place where a command connects to the cluster (so the client library loads only there).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { Argv } from 'yargs';
+import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import type { CommandIO } from './io.js';
+
+export interface GlobalOptions {
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  /** kubectl's duration syntax: "0", "30", "30s", "1m", "500ms". */
+  requestTimeout?: string;
+  verbose?: number;
+  /** false after --no-color. */
+  color?: boolean;
+}
+
+/** A failure the user can act on: printed as `error: <message>`, exit 1, no stack. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function addGlobalOptions<T>(y: Argv<T>) {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file', global: true })
+    .option('context', { type: 'string', describe: 'The kubeconfig context to use', global: true })
+    .option('cluster', { type: 'string', describe: 'The kubeconfig cluster to use', global: true })
+    .option('user', { type: 'string', describe: 'The kubeconfig user to use', global: true })
+    .option('request-timeout', {
+      type: 'string',
+      describe: 'Time to wait for each API request (e.g. 1s, 2m; 0 = no limit)',
+      global: true,
+    })
+    .option('verbose', { alias: 'v', type: 'count', describe: 'More detail on stderr', global: true })
+    .option('color', {
+      type: 'boolean',
+      default: true,
+      describe: 'Colour on a terminal (--no-color)',
+      global: true,
+    });
+}
+
+/** Parses kubectl-style durations; a bare number is seconds. */
+export function parseDuration(value: string | number | undefined, flag: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'number') return value * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UserError(`${flag}: invalid duration "${value}" (use e.g. 500ms, 10s, 2m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(n * factor);
+}
+
+/**
+ * Whether a kubeconfig could be loaded, decided without loading the client library: the
+ * --kubeconfig file, any file in $KUBECONFIG, ~/.kube/config, or the in-cluster service account.
+ */
+export function kubeconfigAvailable(opts: GlobalOptions, env: CommandIO['env']): boolean {
+  if (opts.kubeconfig) return true; // an explicit path that does not exist is an error later
+  if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
+    return env.KUBECONFIG.split(delimiter).some((p) => p !== '' && existsSync(p));
+  }
+  const home = env.HOME ?? homedir();
+  if (existsSync(join(home, '.kube', 'config'))) return true;
+  return (
+    Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
+  );
+}
+
+/** Loads the kubeconfig and the client library; warnings from the server go to stderr. */
+export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoResources> {
+  const { connectLiqo } = await import('../shared/kube/liqo-resources.js');
+  const { KubeconfigError } = await import('../shared/kube/config.js');
+  try {
+    return await connectLiqo({
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.context ? { context: opts.context } : {}),
+      ...(opts.cluster ? { cluster: opts.cluster } : {}),
+      ...(opts.user ? { user: opts.user } : {}),
+      requestTimeoutMs: parseDuration(opts.requestTimeout, '--request-timeout') ?? 0,
+      onWarning: (w) => io.stderr.write(`Warning: ${w}\n`),
+    });
+  } catch (err) {
+    if (err instanceof KubeconfigError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+/** Verbose logging on stderr (-v, -vv). */
+export function debug(opts: GlobalOptions, io: CommandIO, level: number, message: string): void {
+  if ((opts.verbose ?? 0) >= level) io.stderr.write(`${message}\n`);
+}
+
+export type DryRunMode = 'none' | 'client' | 'server';
+
+export function dryRunOption<T>(y: Argv<T>) {
+  return y.option('dry-run', {
+    type: 'string',
+    choices: ['none', 'client', 'server'] as const,
+    default: 'none',
+    describe: 'client: only print what would be sent; server: let the API server and webhook check it',
+    // kubectl accepts a bare --dry-run as "client"
+    coerce: (v: unknown) => (v === '' || v === true ? 'client' : v),
+  });
+}
+
+export function dryRunSuffix(mode: DryRunMode | undefined): string {
+  return mode === 'client' ? ' (dry run)' : mode === 'server' ? ' (server dry run)' : '';
+}

@@ -1,0 +1,97 @@
+// kubectl-liqo: the entry point kubectl runs for `kubectl liqo …`. It only wires yargs to the
+// commands and turns every failure into `error: <one line>` on stderr and exit code 1.
+import yargs, { type Argv } from 'yargs';
+import type { CommandGroup, CommandModule } from './command.js';
+import { addGlobalOptions, type GlobalOptions } from './global.js';
+import { processIO, type CommandIO } from './io.js';
+import { describeError } from './errors.js';
+import { SCRIPT_NAME_FOR_HELP } from './names.js';
+import { stderrColors } from './output/color.js';
+import { COMMANDS } from './commands/index.js';
+
+/** kubectl runs us as kubectl-liqo; we always present ourselves as the plugin. */
+export const SCRIPT_NAME = SCRIPT_NAME_FOR_HELP;
+
+class UsageError extends Error {}
+
+/** Builds the parser; `onRun` receives the chosen command's run() and its parsed options. */
+export function buildParser(
+  args: string[],
+  io: CommandIO,
+  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+): Argv<GlobalOptions> {
+  const y = addGlobalOptions(yargs(args))
+    .scriptName(SCRIPT_NAME)
+    .usage(`${SCRIPT_NAME} <command> [flags]\n\nFind Liqo clusters (LAN, DNS, URLs) and peer with them.`)
+    .version(false)
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'a command is required')
+    .wrap(Math.min(110, io.columns ?? 80))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .epilog(`Use "${SCRIPT_NAME} <command> --help" for more about a command.`) as Argv<GlobalOptions>;
+  for (const entry of COMMANDS) {
+    if ('subcommands' in entry) registerGroup(y, entry, onRun);
+    else registerCommand(y, entry, onRun);
+  }
+  return y;
+}
+
+function registerCommand(
+  y: Argv<GlobalOptions>,
+  c: CommandModule<never>,
+  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+): void {
+  y.command(c.command, c.describe, c.builder, (argv) => {
+    onRun(c.run as CommandModule['run'], argv as GlobalOptions);
+  });
+}
+
+function registerGroup(
+  y: Argv<GlobalOptions>,
+  g: CommandGroup,
+  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+): void {
+  y.command(g.command, g.describe, (sub) => {
+    for (const c of g.subcommands) registerCommand(sub, c, onRun);
+    return sub.demandCommand(1, `${g.command.split(' ')[0]} needs a sub-command`);
+  });
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(args: string[], io: CommandIO): Promise<number> {
+  let chosen: { run: CommandModule['run']; options: GlobalOptions } | undefined;
+  try {
+    if (args[0] === '__complete') {
+      const { printCompletions } = await import('./commands/completion.js');
+      await printCompletions(args.slice(1), io, (a) => buildParser(a, io, () => undefined));
+      return 0;
+    }
+    const parser = buildParser(args, io, (run, options) => {
+      chosen = { run, options };
+    });
+    await parser.parseAsync();
+    if (!chosen) return 0; // --help was printed
+    await chosen.run(chosen.options, io);
+    return 0;
+  } catch (err) {
+    const colors = stderrColors(io, chosen?.options.color ?? !args.includes('--no-color'));
+    const verbose = chosen?.options.verbose ?? 0;
+    io.stderr.write(`${colors.red('error:')} ${describeError(err, err instanceof UsageError)}\n`);
+    if (verbose >= 6 && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+// Run only as the program, not when a test imports this module.
+if (typeof require !== 'undefined' && require.main === module) {
+  void main(process.argv.slice(2), processIO()).then((code) => {
+    // Exit now rather than wait for idle keep-alive sockets; stdout to a pipe or file is
+    // synchronous on Linux, so nothing written is lost.
+    process.exit(code);
+  });
+}
