@@ -1,0 +1,224 @@
+// The agent's command line (yargs). Every flag also has a sensible in-cluster default, so the
+// Deployment only sets what differs (e.g. --auth-port to the NodePort).
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import yargs from 'yargs';
+import { DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
+
+export interface CliOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  idsPort: number;
+  idsBindAddress?: string;
+  healthPort: number;
+  healthBindAddress?: string;
+  interfaces: string[];
+  advertiseAddresses: string[];
+  authPort?: number;
+  hostname?: string;
+  searchDomainIntervalMs: number;
+  gcIntervalMs: number;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  renewIntervalMs: number;
+  identity?: string;
+  dnsServers: string[];
+  idsTimeoutMs: number;
+  idsConcurrency: number;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  peerCaBundle?: string;
+  logLevel: string;
+}
+
+export class CliError extends Error {}
+
+export function parseCli(argv: string[]): CliOptions {
+  const a = yargs(argv)
+    .scriptName('liqo-agent')
+    .usage(
+      '$0 [options]\n\nThe in-cluster Liqo discovery agent: serves /ids, advertises and browses the LAN by mDNS, resolves SearchDomains and keeps ForeignClusters current.',
+    )
+    .option('kubeconfig', {
+      type: 'string',
+      describe: 'kubeconfig file (default: in-cluster, then $KUBECONFIG)',
+    })
+    .option('context', { type: 'string', describe: 'kubeconfig context' })
+    .option('namespace', {
+      type: 'string',
+      default: process.env['POD_NAMESPACE'] || DEFAULT_LIQO_NAMESPACE,
+      describe: 'the Liqo namespace',
+    })
+    .option('ids-port', {
+      type: 'number',
+      default: 8443,
+      describe: 'HTTPS port of GET /ids (0: any free port)',
+    })
+    .option('ids-bind-address', { type: 'string', describe: 'address the /ids server binds (default all)' })
+    .option('health-port', {
+      type: 'number',
+      default: 8081,
+      describe: 'HTTP port of /healthz, /readyz, /metrics',
+    })
+    .option('health-bind-address', {
+      type: 'string',
+      describe: 'address the health server binds (default all)',
+    })
+    .option('interface', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'mDNS interface (name or address); repeatable; default all',
+    })
+    .option('advertise-address', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: "address peers should use (mDNS A records, certificate); default the interfaces' addresses",
+    })
+    .option('auth-port', {
+      type: 'number',
+      describe: 'port peers should use for /ids (e.g. the NodePort); default the ids port',
+    })
+    .option('hostname', {
+      type: 'string',
+      describe: 'mDNS host name and certificate name; default the node host name',
+    })
+    .option('searchdomain-interval', {
+      type: 'number',
+      default: 30,
+      describe: 'seconds between resolutions of each SearchDomain',
+    })
+    .option('gc-interval', {
+      type: 'number',
+      default: 30,
+      describe: 'seconds between garbage-collection passes',
+    })
+    .option('lease-name', {
+      type: 'string',
+      default: 'liqo-discovery-agent',
+      describe: 'the leader-election Lease in the Liqo namespace',
+    })
+    .option('lease-duration', {
+      type: 'number',
+      default: 15,
+      describe: 'seconds a leader holds the Lease without renewing',
+    })
+    .option('renew-interval', {
+      type: 'number',
+      default: 5,
+      describe: 'seconds between renewals (and standby retries)',
+    })
+    .option('identity', {
+      type: 'string',
+      describe: "this replica's Lease holder identity; default $POD_NAME or host name plus a random suffix",
+    })
+    .option('dns-server', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: "DNS server for SearchDomains (host or host:port); default the system's",
+    })
+    .option('ids-timeout', {
+      type: 'number',
+      default: 5000,
+      describe: 'milliseconds allowed for each peer /ids fetch',
+    })
+    .option('ids-concurrency', {
+      type: 'number',
+      default: 8,
+      describe: 'peer /ids fetches in flight at most',
+    })
+    .option('tls-cert-file', {
+      type: 'string',
+      describe: '/ids certificate (PEM) instead of the self-signed one kept in a Secret',
+    })
+    .option('tls-key-file', { type: 'string', describe: '/ids private key (PEM)' })
+    .option('peer-ca-file', { type: 'string', describe: 'extra CAs (PEM) that make peers Trusted' })
+    .option('log-level', {
+      type: 'string',
+      default: process.env['LOG_LEVEL'] ?? 'info',
+      choices: ['trace', 'debug', 'info', 'warn', 'error'],
+    })
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      throw new CliError(msg || err?.message || 'invalid arguments');
+    })
+    .parseSync();
+
+  const positive = (flag: string, v: number, allowZero = false) => {
+    if (!Number.isFinite(v) || v < (allowZero ? 0 : 1))
+      throw new CliError(`--${flag} must be a number ${allowZero ? '>= 0' : '> 0'}, got ${v}`);
+    return v;
+  };
+  const port = (flag: string, v: number, allowZero = true) => {
+    if (!Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535)
+      throw new CliError(`--${flag} must be a port in ${allowZero ? 0 : 1}-65535, got ${v}`);
+    return v;
+  };
+  if (Boolean(a['tls-cert-file']) !== Boolean(a['tls-key-file'])) {
+    throw new CliError('--tls-cert-file and --tls-key-file go together: give both or neither');
+  }
+  const leaseDuration = positive('lease-duration', a['lease-duration']);
+  const renew = positive('renew-interval', a['renew-interval']);
+  if (renew * 1.5 > leaseDuration) {
+    throw new CliError(
+      `--renew-interval (${renew}) must be well under --lease-duration (${leaseDuration}), e.g. a third of it`,
+    );
+  }
+  const interfaces = a.interface.filter(Boolean);
+  const out: CliOptions = {
+    namespace: a.namespace,
+    idsPort: port('ids-port', a['ids-port']),
+    healthPort: port('health-port', a['health-port']),
+    interfaces,
+    advertiseAddresses: a['advertise-address'].length
+      ? a['advertise-address']
+      : interfaceAddresses(interfaces),
+    searchDomainIntervalMs: positive('searchdomain-interval', a['searchdomain-interval']) * 1000,
+    gcIntervalMs: positive('gc-interval', a['gc-interval']) * 1000,
+    leaseName: a['lease-name'],
+    leaseDurationSeconds: leaseDuration,
+    renewIntervalMs: renew * 1000,
+    dnsServers: a['dns-server'],
+    idsTimeoutMs: positive('ids-timeout', a['ids-timeout']),
+    idsConcurrency: positive('ids-concurrency', a['ids-concurrency']),
+    logLevel: a['log-level'],
+  };
+  if (a.kubeconfig) out.kubeconfig = a.kubeconfig;
+  if (a.context) out.context = a.context;
+  if (a['ids-bind-address']) out.idsBindAddress = a['ids-bind-address'];
+  if (a['health-bind-address']) out.healthBindAddress = a['health-bind-address'];
+  if (a['auth-port'] !== undefined) out.authPort = port('auth-port', a['auth-port'], false);
+  if (a.hostname) out.hostname = a.hostname;
+  const identity = a.identity ?? process.env['POD_NAME'];
+  if (identity) out.identity = identity;
+  if (a['tls-cert-file']) out.tlsCertFile = a['tls-cert-file'];
+  if (a['tls-key-file']) out.tlsKeyFile = a['tls-key-file'];
+  if (a['peer-ca-file']) {
+    try {
+      out.peerCaBundle = readFileSync(a['peer-ca-file'], 'utf8');
+    } catch (err) {
+      throw new CliError(`--peer-ca-file: cannot read ${a['peer-ca-file']}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** IPv4 addresses of the given interfaces (names pass through as their addresses; IPs as is). */
+export function interfaceAddresses(interfaces: string[]): string[] {
+  const all = networkInterfaces();
+  const out: string[] = [];
+  for (const i of interfaces) {
+    const infos = all[i];
+    if (!infos) {
+      out.push(i); // already an address
+      continue;
+    }
+    for (const info of infos) if (info.family === 'IPv4' && !info.internal) out.push(info.address);
+  }
+  return out;
+}
