@@ -46,12 +46,17 @@ export type IdentityErrorCode =
 export interface DnsResolveOptions {
   /** "host:port" or "host"; default: the system's resolvers. */
   servers?: string[];
+  /** Per try of one query; default 2000. */
   queryTimeoutMs?: number;
-  /** Total deadline for the whole domain. */
+  /** Tries per query and server (the resolver's own retry); default 2. */
+  tries?: number;
+  /** Total deadline for the whole domain; default 10000. */
   deadlineMs?: number;
-  /** Parallel queries in flight. */
+  /** Parallel queries in flight; default 64. */
   concurrency?: number;
   signal?: AbortSignal;
+  /** Uniform [0, 1) source for the RFC 2782 weighted choice; default Math.random (tests pin it). */
+  random?: () => number;
 }
 
 export interface DnsEndpointCandidate {
@@ -72,6 +77,8 @@ export interface DnsDiscoveredEndpoint extends DnsEndpointCandidate {
   fallbacks: DnsEndpointCandidate[];
   /** Smallest TTL seen on the chain, seconds. */
   ttl: number;
+  /** Other instance names with the same SRV set (e.g. listed under both D and _liqo._tcp.D). */
+  aliases?: string[];
 }
 
 export interface DnsEntryError {

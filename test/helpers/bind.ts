@@ -11,7 +11,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { promises as dns } from 'node:dns';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,7 +186,10 @@ export async function startBind(options: StartBindOptions): Promise<RunningBind>
       const why = exited ? 'named exited' : `named did not serve ${[...pending].join(', ')} in time`;
       const errors = output
         .split('\n')
-        .filter((line) => !line.includes('built with') && /error|fail|not loaded|could not|unknown|too many/i.test(line))
+        .filter(
+          (line) =>
+            !line.includes('built with') && /error|fail|not loaded|could not|unknown|too many/i.test(line),
+        )
         .slice(-8);
       throw new Error(`startBind: ${why}. named said:\n${errors.join('\n') || output.slice(-2000)}`);
     }
@@ -213,4 +216,96 @@ export async function startBind(options: StartBindOptions): Promise<RunningBind>
   };
 
   return { server, port, pid: child.pid ?? -1, dir, log: () => output, setZone, stop };
+}
+
+export interface DnsRelayOptions {
+  /** Where queries go, "127.0.0.1:<port>" (e.g. a RunningBind's server). */
+  upstream: string;
+  /** Added in each direction, so a query's round trip grows by twice this; default 0. */
+  delayMs?: number;
+  /** Queries of these types (numeric: 1 A, 12 PTR, 16 TXT, 28 AAAA, 33 SRV, 5 CNAME) are
+   * swallowed over UDP, as by a server that never answers; default none. */
+  dropTypes?: number[];
+}
+
+export interface RunningDnsRelay {
+  server: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The query type of a DNS message (its first question), or -1. */
+function queryType(message: Buffer): number {
+  let offset = 12;
+  while (offset < message.length) {
+    const length = message[offset] ?? 0;
+    if (length === 0) return offset + 3 <= message.length ? message.readUInt16BE(offset + 1) : -1;
+    if ((length & 0xc0) !== 0) return offset + 4 <= message.length ? message.readUInt16BE(offset + 2) : -1;
+    offset += length + 1;
+  }
+  return -1;
+}
+
+/**
+ * A UDP and TCP relay on 127.0.0.1 in front of a DNS server that adds latency or swallows some
+ * query types: the loopback network has no delay and BIND answers everything, so this is how a
+ * test or benchmark sees a distant or unresponsive server. Loopback only, no netem needed.
+ */
+export async function startDnsRelay(options: DnsRelayOptions): Promise<RunningDnsRelay> {
+  const separator = options.upstream.lastIndexOf(':');
+  const upstreamHost = options.upstream.slice(0, separator);
+  const upstreamPort = Number(options.upstream.slice(separator + 1));
+  const delay = options.delayMs ?? 0;
+  const dropped = new Set(options.dropTypes ?? []);
+  const later = (action: () => void): void => {
+    if (delay > 0) setTimeout(action, delay);
+    else action();
+  };
+  const port = await findFreePort();
+
+  const front = createSocket('udp4');
+  const backs = new Map<string, ReturnType<typeof createSocket>>();
+  front.on('message', (message, client) => {
+    if (dropped.has(queryType(message))) return;
+    const key = `${client.address}:${client.port}`;
+    let back = backs.get(key);
+    if (!back) {
+      back = createSocket('udp4');
+      back.on('message', (reply) => later(() => front.send(reply, client.port, client.address)));
+      back.on('error', () => undefined);
+      backs.set(key, back);
+    }
+    const socket = back;
+    later(() => socket.send(message, upstreamPort, upstreamHost));
+  });
+  await new Promise<void>((resolve) => front.bind(port, '127.0.0.1', resolve));
+
+  const connections = new Set<Socket>();
+  const tcp = createServer((client) => {
+    const upstream = new Socket();
+    connections.add(client).add(upstream);
+    upstream.connect(upstreamPort, upstreamHost);
+    client.on('data', (chunk) => later(() => upstream.write(chunk)));
+    upstream.on('data', (chunk) => later(() => client.write(chunk)));
+    const close = (): void => {
+      client.destroy();
+      upstream.destroy();
+      connections.delete(client);
+      connections.delete(upstream);
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', () => later(close)).on('error', close);
+  });
+  await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
+
+  return {
+    server: `127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const back of backs.values()) back.close();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    },
+  };
 }
