@@ -5,7 +5,15 @@ import type { promises as dnsPromises } from 'node:dns';
 type Resolver = dnsPromises.Resolver;
 
 /** Thrown out of a query once the deadline has passed or the caller aborted. */
-export class DeadlineExceeded extends Error {}
+export class DeadlineExceeded extends Error {
+  constructor(
+    reason: string,
+    /** The record being waited for, e.g. "SRV a.example.com", when known. */
+    readonly record?: string,
+  ) {
+    super(reason);
+  }
+}
 
 export type Answer<T> =
   | { ok: true; value: T }
@@ -57,7 +65,7 @@ export class SearchRun {
       const value = await Promise.race([this.withSlot(() => ask(this.resolver)), this.stopped]);
       return { ok: true, value };
     } catch (error) {
-      if (this.stopReason) throw new DeadlineExceeded(this.stopReason);
+      if (this.stopReason) throw new DeadlineExceeded(this.stopReason, `${rrtype} ${name}`);
       const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
       return {
         ok: false,

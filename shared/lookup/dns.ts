@@ -170,7 +170,11 @@ async function resolveInstance(
     const targets = new Map<string, Promise<TargetOutcome>>();
     for (const record of usable) {
       const key = record.name.toLowerCase();
-      if (!targets.has(key)) targets.set(key, resolveTarget(run, record.name));
+      if (targets.has(key)) continue;
+      const outcome = resolveTarget(run, record.name);
+      // Awaited one by one below: after the first rejection (deadline) the rest stay handled.
+      outcome.catch(() => undefined);
+      targets.set(key, outcome);
     }
     const candidates: (DnsEndpointCandidate & { ttl: number })[] = [];
     for (const record of orderSrvRecords(usable, random)) {
@@ -206,7 +210,7 @@ async function resolveInstance(
     };
   } catch (error) {
     if (!(error instanceof DeadlineExceeded)) throw error;
-    return { errors: [fail(`${instance.name}: ${error.message} before its records were resolved`)] };
+    return { errors: [fail(`${error.record ?? `SRV ${instance.name}`}: ${error.message}`)] };
   }
 }
 
