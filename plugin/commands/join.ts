@@ -1,0 +1,138 @@
+// kubectl liqo join <authUrl | cluster id | ForeignCluster name>: read /ids, then create or
+// update the ForeignCluster with join: true. Re-running it changes nothing.
+import type { ForeignCluster } from '../../shared/api/index.js';
+import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
+import type { CommandModule } from '../command.js';
+import {
+  connect,
+  dryRunOption,
+  dryRunSuffix,
+  parseDuration,
+  UserError,
+  type DryRunMode,
+  type GlobalOptions,
+} from '../global.js';
+import { fetchIdentityOrFail } from '../identity.js';
+import type { CommandIO } from '../io.js';
+import { fcResourceName, findForeignCluster } from '../foreign-clusters.js';
+import { outputOption, printData, type OutputFormat } from '../output/print.js';
+import { joinCluster } from '../peering.js';
+
+export interface JoinOptions extends GlobalOptions {
+  target: string;
+  name?: string;
+  dryRun?: DryRunMode;
+  wait?: boolean;
+  timeout?: string;
+  idsTimeout?: string;
+  caFile?: string;
+  output?: OutputFormat;
+}
+
+export const joinCommand: CommandModule<JoinOptions> = {
+  command: 'join <target>',
+  describe: 'Peer with a cluster: its auth URL, cluster id or ForeignCluster name',
+  builder: (y) =>
+    outputOption(
+      dryRunOption(
+        y
+          .positional('target', {
+            type: 'string',
+            describe: 'https://<host>:<port>, a cluster id, or a ForeignCluster name',
+            demandOption: true,
+          })
+          .option('name', { type: 'string', describe: 'ForeignCluster name (default: the cluster id)' })
+          .option('wait', {
+            type: 'boolean',
+            default: false,
+            describe: 'Wait until status.outgoing.joined is true',
+          })
+          .option('timeout', { type: 'string', default: '2m', describe: 'How long --wait waits' })
+          .option('ids-timeout', { type: 'string', default: '5s', describe: 'Bound on reading /ids' })
+          .option('ca-file', { type: 'string', describe: 'PEM file with extra CA certificates to trust' }),
+      ),
+      ['table', 'json', 'yaml', 'name'],
+    ),
+  run,
+};
+
+export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
+  const mode = opts.dryRun ?? 'none';
+  if (opts.wait && mode !== 'none') throw new UserError('--wait cannot be combined with --dry-run');
+  const waitMs = parseDuration(opts.timeout ?? '2m', '--timeout') ?? 120_000;
+  const resources = await connect(opts, io);
+  const authUrl = await resolveAuthUrl(resources, opts.target);
+  const identity = await fetchIdentityOrFail(authUrl, {
+    timeoutMs: parseDuration(opts.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
+    ...(opts.caFile ? { caFile: opts.caFile } : {}),
+  });
+  if (identity.trustMode === 'Untrusted') {
+    io.stderr.write(
+      `Warning: ${authUrl} has an untrusted certificate${identity.untrustedReason ? ` (${identity.untrustedReason})` : ''}; ` +
+        `recorded its SHA-256 fingerprint ${identity.certificateSha256}\n`,
+    );
+  }
+  const outcome = await joinCluster(resources, {
+    identity,
+    ...(opts.name ? { name: opts.name } : {}),
+    dryRun: mode,
+    ownClusterId: await resources.readOwnClusterId(),
+  });
+  const format = opts.output ?? 'table';
+  let shown: ForeignCluster = outcome.foreignCluster;
+  if (format === 'table')
+    io.stdout.write(`${fcResourceName(outcome.name)} ${outcome.action}${dryRunSuffix(mode)}\n`);
+  if (opts.wait) {
+    shown = await waitForJoined(resources, outcome.name, waitMs, io, format === 'table');
+  }
+  if (format === 'json' || format === 'yaml') return printData(io, format, shown);
+  if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
+}
+
+/** A URL is used as given; anything else names a ForeignCluster (by name or cluster id). */
+async function resolveAuthUrl(resources: LiqoResources, target: string): Promise<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+  const fc = await findForeignCluster(resources, target);
+  if (fc?.spec?.authUrl) return fc.spec.authUrl;
+  if (fc)
+    throw new UserError(`ForeignCluster "${fc.metadata.name}" has no spec.authUrl to read the identity from`);
+  const hint = /^[\w.-]+:\d+$/.test(target) ? ` (did you mean https://${target}?)` : '';
+  throw new UserError(
+    `"${target}" is not an auth URL nor a known ForeignCluster name or cluster id${hint}; ` +
+      'give the auth URL, e.g. https://<host>:<port>',
+  );
+}
+
+async function waitForJoined(
+  resources: LiqoResources,
+  name: string,
+  timeoutMs: number,
+  io: CommandIO,
+  announce: boolean,
+): Promise<ForeignCluster> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ForeignCluster | undefined;
+  for (;;) {
+    last = await resources.foreignClusters.get(name);
+    if (!last) throw new UserError(`ForeignCluster "${name}" was deleted while waiting for it to join`);
+    if (last.status?.outgoing?.joined === true) {
+      if (announce) io.stdout.write(`${fcResourceName(name)} joined\n`);
+      return last;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await new Promise((r) => setTimeout(r, Math.min(1000, left)));
+  }
+  const s = last.status;
+  const where = [
+    `status.outgoing.joined is ${s?.outgoing?.joined ?? 'unset'}`,
+    `authStatus ${s?.authStatus ?? 'unset'}`,
+    ...(s?.conditions ?? [])
+      .filter((c) => c.status !== 'True' && c.message)
+      .map((c) => `${c.type}: ${c.message}`)
+      .slice(0, 2),
+  ].join(', ');
+  throw new UserError(
+    `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ForeignCluster "${name}" to join: ${where}`,
+  );
+}

@@ -1,0 +1,157 @@
+// The discover run: read what the cluster knows (if there is one), pick the sources, collect
+// with a deadline, stream rows, then join (--join / -i) or keep watching (--watch).
+import {
+  collectClusters,
+  compareClusters,
+  type CollectOptions,
+  type DiscoveredCluster,
+} from '../../shared/discovery/collect.js';
+import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
+import type { DiscoverOptions } from '../commands/discover.js';
+import { UserError } from '../global.js';
+import type { CommandIO } from '../io.js';
+import { stderrColors, stdoutColors } from '../output/color.js';
+import { printData } from '../output/print.js';
+import { startSpinner } from '../output/spinner.js';
+import { readClusterState, statusOf, type ClusterState } from './cluster-state.js';
+import { joinSelected, pickClusters } from './join.js';
+import { DiscoverTable, toRecord } from './render.js';
+import { watchClusters } from './watch.js';
+
+export interface DiscoverContext {
+  timeoutMs: number;
+  intervalMs: number;
+  connect: (() => Promise<LiqoResources>) | undefined;
+}
+
+export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: DiscoverContext): Promise<void> {
+  const deadline = AbortSignal.timeout(ctx.timeoutMs);
+  const errColors = stderrColors(io, opts.color);
+  const note = (m: string) => io.stderr.write(`${errColors.yellow('Warning:')} ${m}\n`);
+
+  const state = await readState(ctx, note);
+  const plan = planSources(opts, state, note, ctx.timeoutMs);
+  if (!plan.lan && !plan.domains.length && !plan.urls.length) {
+    throw new UserError(
+      'nothing to search: LAN discovery is off and there are no SearchDomains; pass --lan, --domain or --url',
+    );
+  }
+  const format = opts.output ?? 'table';
+  const collectOptions: CollectOptions = {
+    ...(plan.lan ? { lan: plan.lan } : {}),
+    domains: plan.domains,
+    ...(opts.dnsServer ? { dnsServers: [opts.dnsServer] } : {}),
+    urls: plan.urls,
+    skipIdentity: opts.skipIdentity ?? false,
+    identity: { timeoutMs: Math.min(5000, ctx.timeoutMs) },
+    onSourceError: (source, message) => note(`${source}: ${message}`),
+  };
+  if (opts.watch) return watchClusters(collectOptions, state, io, format, ctx.intervalMs, opts);
+
+  const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`);
+  const table = new DiscoverTable(io, stdoutColors(io, opts.color));
+  let found = 0;
+  let clusters: DiscoveredCluster[];
+  try {
+    clusters = await collectClusters({
+      ...collectOptions,
+      signal: deadline,
+      onCluster: (c, change) => {
+        if (change !== 'added') return;
+        found++;
+        spinner.text(`Discovering on ${plan.describe}… ${found} found`);
+        if (format === 'table') spinner.around(() => table.row(c, state));
+      },
+    });
+  } finally {
+    spinner.stop();
+  }
+  if (format === 'json' || format === 'yaml') {
+    const records = clusters.sort(compareClusters).map((c) => toRecord(c, statusOf(c, state)));
+    await printData(io, format, { clusters: records });
+  } else if (clusters.length === 0) {
+    io.stderr.write(`No clusters found on ${plan.describe}.\n`);
+  }
+  if (!state) return;
+  if (opts.join)
+    await joinSelected(
+      clusters.filter((c) => statusOf(c, state)?.kind === 'new'),
+      state,
+      io,
+      format,
+    );
+  else if (opts.interactive) await joinSelected(await pickClusters(clusters, state, io), state, io, format);
+}
+
+async function readState(ctx: DiscoverContext, note: (m: string) => void): Promise<ClusterState | undefined> {
+  if (!ctx.connect) {
+    note('no kubeconfig: discovering without a cluster, so the STATUS of each cluster cannot be shown');
+    return undefined;
+  }
+  let resources: LiqoResources;
+  try {
+    resources = await ctx.connect();
+  } catch (err) {
+    note(`cannot show cluster status: ${(err as Error).message}`);
+    return undefined;
+  }
+  return readClusterState(resources, note);
+}
+
+interface SourcePlan {
+  lan: CollectOptions['lan'] | undefined;
+  domains: NonNullable<CollectOptions['domains']>;
+  urls: string[];
+  describe: string;
+}
+
+/**
+ * With --url or --domain only those are searched (add --lan for the LAN too); otherwise the LAN
+ * (unless ClusterConfig disables discovery) and the cluster's SearchDomains.
+ */
+function planSources(
+  opts: DiscoverOptions,
+  state: ClusterState | undefined,
+  note: (m: string) => void,
+  timeoutMs: number,
+): SourcePlan {
+  const urls = opts.url ?? [];
+  const explicitDomains = opts.domain ?? [];
+  const explicit = urls.length > 0 || explicitDomains.length > 0;
+  let lanOn: boolean;
+  if (opts.lan !== undefined) lanOn = opts.lan;
+  else if (explicit) lanOn = false;
+  else {
+    lanOn = state?.clusterConfig?.spec?.discoveryConfig?.enableDiscovery !== false;
+    if (!lanOn) note('LAN discovery is disabled in ClusterConfig; pass --lan to browse the LAN anyway');
+  }
+  const domains: SourcePlan['domains'] = explicitDomains.map((d) => ({
+    domain: d,
+    kind: 'dns',
+    source: `dns:${d}`,
+  }));
+  if (!explicit) {
+    for (const sd of state?.searchDomains ?? []) {
+      if (sd.spec?.domain) {
+        domains.push({
+          domain: sd.spec.domain,
+          kind: 'searchdomain',
+          source: `searchdomain:${sd.metadata.name}`,
+        });
+      }
+    }
+  }
+  // the LAN settles in ~1 s, never longer than the whole run allows
+  const lan = lanOn
+    ? {
+        settleMs: Math.min(1000, Math.max(100, timeoutMs - 200)),
+        ...(opts.interface?.length ? { interfaces: opts.interface } : {}),
+      }
+    : undefined;
+  const parts = [
+    ...(lan ? ['the LAN'] : []),
+    ...(domains.length ? [`${domains.length} domain${domains.length > 1 ? 's' : ''}`] : []),
+    ...(urls.length ? [`${urls.length} URL${urls.length > 1 ? 's' : ''}`] : []),
+  ];
+  return { lan, domains, urls, describe: parts.join(', ') };
+}

@@ -1,0 +1,172 @@
+// Joining: from an identity read at /ids to the ForeignCluster that asks Liqo to peer.
+// Shared by `join` and `discover --join / -i`. Idempotent: when the object already says what we
+// would write, nothing is sent at all.
+import {
+  ANNOTATION_CERT_FINGERPRINT,
+  DISCOVERY_API_VERSION,
+  KIND_FOREIGN_CLUSTER,
+  LABEL_CLUSTER_ID,
+  LABEL_DISCOVERY_TYPE,
+  type ForeignCluster,
+} from '../shared/api/index.js';
+import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import type { IdentityResult } from '../shared/lookup/types.js';
+import { foreignClusterRules, formatFieldError, normaliseAuthUrl } from '../shared/rules/index.js';
+import { comparableAuthUrl, findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
+import { UserError, type DryRunMode } from './global.js';
+
+export type JoinAction = 'created' | 'configured' | 'unchanged';
+
+export interface JoinOutcome {
+  name: string;
+  action: JoinAction;
+  /** The object as stored (or as it would be, on a dry run). */
+  foreignCluster: ForeignCluster;
+}
+
+export interface JoinRequest {
+  identity: IdentityResult;
+  /** Object name; default the cluster id (or the existing object's name). */
+  name?: string;
+  dryRun: DryRunMode;
+  /** This cluster's own id, when known: joining it is refused. */
+  ownClusterId: string | undefined;
+  /** Already-listed ForeignClusters, to spare a request (discover has them). */
+  existing?: ForeignCluster[];
+}
+
+export async function joinCluster(resources: LiqoResources, req: JoinRequest): Promise<JoinOutcome> {
+  const { identity } = req.identity;
+  const clusterId = identity.clusterId;
+  if (req.ownClusterId && clusterId === req.ownClusterId) {
+    throw new UserError(
+      `refusing to join ${req.identity.authUrl}: it is this cluster itself (cluster id ${clusterId})`,
+    );
+  }
+  const all = req.existing ?? (await resources.foreignClusters.list());
+  const current = req.name
+    ? (all.find((fc) => fc.metadata.name === req.name) ?? (await resources.foreignClusters.get(req.name)))
+    : (all.find((fc) => fc.metadata.name === clusterId) ??
+      findByClusterId(all, clusterId) ??
+      sameUrlWithoutId(all, req.identity.authUrl));
+  if (current) {
+    const currentId = foreignClusterId(current);
+    if (currentId && currentId !== clusterId) {
+      throw new UserError(
+        `ForeignCluster "${current.metadata.name}" is cluster ${currentId}, but ${req.identity.authUrl} answers as ` +
+          `cluster ${clusterId}; pass --name to keep both`,
+      );
+    }
+    return updateForeignCluster(resources, current, req);
+  }
+  return createForeignCluster(resources, req.name ?? clusterId, req);
+}
+
+/** A ForeignCluster created with only an authUrl (the guide's way) whose identity is not filled yet. */
+function sameUrlWithoutId(all: ForeignCluster[], authUrl: string): ForeignCluster | undefined {
+  const fc = findByAuthUrl(all, authUrl);
+  return fc && !foreignClusterId(fc) ? fc : undefined;
+}
+
+async function createForeignCluster(
+  resources: LiqoResources,
+  name: string,
+  req: JoinRequest,
+): Promise<JoinOutcome> {
+  const { identity, authUrl, trustMode, certificateSha256 } = req.identity;
+  const desired: ForeignCluster = {
+    apiVersion: DISCOVERY_API_VERSION,
+    kind: KIND_FOREIGN_CLUSTER,
+    metadata: {
+      name,
+      labels: { [LABEL_CLUSTER_ID]: identity.clusterId, [LABEL_DISCOVERY_TYPE]: 'Manual' },
+      annotations: { [ANNOTATION_CERT_FINGERPRINT]: certificateSha256 },
+    },
+    spec: {
+      authUrl: normaliseAuthUrl(authUrl),
+      join: true,
+      clusterIdentity: {
+        clusterID: identity.clusterId,
+        ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
+      },
+      ...(identity.guestNamespace ? { namespace: identity.guestNamespace } : {}),
+      discoveryType: 'Manual',
+      trustMode,
+    },
+  };
+  if (req.dryRun === 'client') {
+    return { name, action: 'created', foreignCluster: checkClientSide(desired, undefined) };
+  }
+  const stored = await resources.foreignClusters.create(desired, { dryRun: req.dryRun === 'server' });
+  return { name, action: 'created', foreignCluster: stored };
+}
+
+async function updateForeignCluster(
+  resources: LiqoResources,
+  current: ForeignCluster,
+  req: JoinRequest,
+): Promise<JoinOutcome> {
+  const name = current.metadata.name ?? '';
+  const { identity, authUrl, trustMode, certificateSha256 } = req.identity;
+  const spec: Record<string, unknown> = {};
+  const meta: Record<string, unknown> = {};
+  if (current.spec?.join !== true) spec.join = true;
+  if (comparableAuthUrl(current.spec?.authUrl ?? '') !== comparableAuthUrl(authUrl)) {
+    spec.authUrl = normaliseAuthUrl(authUrl);
+  }
+  const ci = current.spec?.clusterIdentity;
+  if (!ci?.clusterID || (identity.clusterName && ci.clusterName !== identity.clusterName)) {
+    spec.clusterIdentity = {
+      clusterID: identity.clusterId,
+      ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
+    };
+  }
+  if (identity.guestNamespace && current.spec?.namespace !== identity.guestNamespace) {
+    spec.namespace = identity.guestNamespace;
+  }
+  if (current.spec?.trustMode !== trustMode) spec.trustMode = trustMode;
+  if (current.metadata.annotations?.[ANNOTATION_CERT_FINGERPRINT] !== certificateSha256) {
+    meta.annotations = { [ANNOTATION_CERT_FINGERPRINT]: certificateSha256 };
+  }
+  if (!current.metadata.labels?.[LABEL_CLUSTER_ID]) {
+    meta.labels = { [LABEL_CLUSTER_ID]: identity.clusterId };
+  }
+  const patch: Record<string, unknown> = {};
+  if (Object.keys(spec).length) patch.spec = spec;
+  if (Object.keys(meta).length) patch.metadata = meta;
+  if (Object.keys(patch).length === 0) return { name, action: 'unchanged', foreignCluster: current };
+  if (req.dryRun === 'client') {
+    const merged = mergePatch(current, patch) as ForeignCluster;
+    return { name, action: 'configured', foreignCluster: checkClientSide(merged, current) };
+  }
+  const stored = await resources.foreignClusters.patch(name, patch, { dryRun: req.dryRun === 'server' });
+  return { name, action: 'configured', foreignCluster: stored };
+}
+
+/** --dry-run=client: the webhook's own defaulting and validation, run here. */
+function checkClientSide(obj: ForeignCluster, old: ForeignCluster | undefined): ForeignCluster {
+  const defaulted = foreignClusterRules.applyDefaults(obj, old);
+  const result = foreignClusterRules.validate(defaulted, old);
+  const first = result.errors[0];
+  if (first) {
+    const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+    throw new UserError(
+      `ForeignCluster "${obj.metadata.name}" would be refused: ${formatFieldError(first)}${more}`,
+    );
+  }
+  return defaulted;
+}
+
+/** RFC 7386 merge, for showing what a client-side dry run would store. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete base[k];
+    else base[k] = mergePatch(base[k], v);
+  }
+  return base;
+}

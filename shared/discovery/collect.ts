@@ -1,0 +1,260 @@
+// Merges the three ways of finding clusters (LAN, DNS domains, plain URLs) into one list of
+// clusters, fetching every endpoint's identity in parallel and de-duplicating by cluster id.
+// Each look-up module is imported only when its source is used, so a URL-only run never
+// loads the mDNS or DNS code.
+import type {
+  DnsDiscoveredEndpoint,
+  FetchIdentityOptions,
+  IdentityErrorCode,
+  IdentityResult,
+  MdnsPeer,
+} from '../lookup/types.js';
+
+export type SourceKind = 'lan' | 'dns' | 'searchdomain' | 'url';
+
+export interface EndpointSighting {
+  authUrl: string;
+  /** Tried in order when authUrl does not answer (other SRV targets, other addresses). */
+  fallbackUrls: string[];
+  kind: SourceKind;
+  /** How it was found, for people: "lan", "dns:example.com", "searchdomain:corp", "url". */
+  source: string;
+  /** What the source claimed before /ids confirmed it (mDNS TXT id / instance name). */
+  hintClusterId?: string;
+  hintClusterName?: string;
+}
+
+export interface DiscoveredCluster {
+  /** From /ids; else the source's hint; absent when unknown. */
+  clusterId?: string;
+  clusterName?: string;
+  /** The URL that answered (or the first tried, when none did). */
+  authUrl: string;
+  sources: string[];
+  identity?: IdentityResult;
+  /** Why /ids could not be read; absent on success or with skipIdentity. */
+  error?: string;
+  errorCode?: IdentityErrorCode;
+}
+
+export interface CollectOptions {
+  /** Browse the LAN (false/undefined: do not). */
+  lan?: { interfaces?: string[]; settleMs?: number; serviceTypes?: string[] };
+  /** Domains to resolve; `source` labels the rows (e.g. "searchdomain:corp" or "dns:example.com"). */
+  domains?: { domain: string; kind: 'dns' | 'searchdomain'; source: string }[];
+  /** "host:port" DNS servers for the domains; default the system's. */
+  dnsServers?: string[];
+  urls?: string[];
+  /** List endpoints without contacting them. */
+  skipIdentity?: boolean;
+  identity?: FetchIdentityOptions;
+  /** Aborting ends the run: pending fetches fail with ABORTED, browsing stops. */
+  signal?: AbortSignal;
+  /** A cluster was seen for the first time, or gained a source. */
+  onCluster?: (cluster: DiscoveredCluster, change: 'added' | 'updated') => void;
+  /** A source failed as a whole, or one of its entries did (e.g. a broken DNS record). */
+  onSourceError?: (source: string, message: string) => void;
+}
+
+/** Runs every source and resolves when all of them and all identity fetches have finished. */
+export async function collectClusters(opts: CollectOptions): Promise<DiscoveredCluster[]> {
+  const merger = new ClusterMerger(opts);
+  const tasks: Promise<void>[] = [];
+  for (const url of opts.urls ?? [])
+    merger.sight({ authUrl: url, fallbackUrls: [], kind: 'url', source: 'url' });
+  for (const d of opts.domains ?? []) tasks.push(resolveDomain(d, opts, merger));
+  if (opts.lan) tasks.push(browseLan(opts.lan, opts, merger));
+  await Promise.all(tasks);
+  await merger.settled();
+  return merger.clusters();
+}
+
+async function resolveDomain(
+  d: { domain: string; kind: 'dns' | 'searchdomain'; source: string },
+  opts: CollectOptions,
+  merger: ClusterMerger,
+): Promise<void> {
+  try {
+    const { resolveSearchDomain } = await import('../lookup/dns.js');
+    const result = await resolveSearchDomain(d.domain, {
+      ...(opts.dnsServers?.length ? { servers: opts.dnsServers } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    for (const e of result.errors) {
+      opts.onSourceError?.(d.source, e.instance ? `${e.instance}: ${e.message}` : e.message);
+    }
+    for (const ep of result.endpoints) merger.sight(fromDns(ep, d.kind, d.source));
+  } catch (err) {
+    opts.onSourceError?.(d.source, (err as Error).message);
+  }
+}
+
+function fromDns(ep: DnsDiscoveredEndpoint, kind: SourceKind, source: string): EndpointSighting {
+  return { authUrl: ep.authUrl, fallbackUrls: ep.fallbacks.map((f) => f.authUrl), kind, source };
+}
+
+async function browseLan(
+  lan: NonNullable<CollectOptions['lan']>,
+  opts: CollectOptions,
+  merger: ClusterMerger,
+) {
+  try {
+    const { browseOnce } = await import('../lookup/mdns.js');
+    const onPeer = (peer: MdnsPeer) => merger.sight(fromMdns(peer));
+    const peers = await browseOnce({
+      ...(lan.interfaces?.length ? { interfaces: lan.interfaces } : {}),
+      ...(lan.settleMs !== undefined ? { settleMs: lan.settleMs } : {}),
+      ...(lan.serviceTypes ? { serviceTypes: lan.serviceTypes } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onPeer,
+    });
+    for (const peer of peers) merger.sight(fromMdns(peer)); // no-op for those already streamed
+  } catch (err) {
+    opts.onSourceError?.('lan', (err as Error).message);
+  }
+}
+
+function fromMdns(peer: MdnsPeer): EndpointSighting {
+  return {
+    authUrl: peer.authUrl,
+    fallbackUrls: peer.authUrls.filter((u) => u !== peer.authUrl),
+    kind: 'lan',
+    source: 'lan',
+    ...(peer.clusterId ? { hintClusterId: peer.clusterId } : {}),
+    ...(peer.clusterName ? { hintClusterName: peer.clusterName } : {}),
+  };
+}
+
+/** The de-duplication: by URL before /ids answers, by cluster id after. */
+export class ClusterMerger {
+  private readonly byKey = new Map<string, DiscoveredCluster>();
+  private readonly keyByUrl = new Map<string, string | Promise<string>>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: CollectOptions) {}
+
+  sight(s: EndpointSighting): void {
+    const urlKey = comparable(s.authUrl);
+    const known = this.keyByUrl.get(urlKey);
+    if (typeof known === 'string') return this.addSource(known, s.source);
+    if (known) {
+      const later = known.then((key) => this.addSource(key, s.source));
+      this.track(later);
+      return;
+    }
+    if (this.opts.skipIdentity) {
+      const key = s.hintClusterId ? `id:${s.hintClusterId}` : `url:${urlKey}`;
+      this.keyByUrl.set(urlKey, key);
+      this.upsert(key, {
+        ...(s.hintClusterId ? { clusterId: s.hintClusterId } : {}),
+        ...(s.hintClusterName ? { clusterName: s.hintClusterName } : {}),
+        authUrl: s.authUrl,
+        sources: [s.source],
+      });
+      return;
+    }
+    const keyPromise = this.identify(s).then(({ key, cluster }) => {
+      this.keyByUrl.set(urlKey, key);
+      this.upsert(key, cluster);
+      return key;
+    });
+    this.keyByUrl.set(urlKey, keyPromise);
+    this.track(keyPromise);
+  }
+
+  private async identify(s: EndpointSighting): Promise<{ key: string; cluster: DiscoveredCluster }> {
+    const { fetchClusterIdentity } = await import('../lookup/ids.js');
+    let firstError: unknown;
+    for (const url of [s.authUrl, ...s.fallbackUrls]) {
+      try {
+        const identity = await fetchClusterIdentity(url, {
+          ...this.opts.identity,
+          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        });
+        const { clusterId, clusterName } = identity.identity;
+        return {
+          key: `id:${clusterId}`,
+          cluster: {
+            clusterId,
+            ...(clusterName ? { clusterName } : {}),
+            authUrl: url,
+            sources: [s.source],
+            identity,
+          },
+        };
+      } catch (err) {
+        firstError ??= err;
+        if (this.opts.signal?.aborted) break;
+      }
+    }
+    const e = firstError as { message?: string; code?: IdentityErrorCode };
+    return {
+      key: `url:${comparable(s.authUrl)}`,
+      cluster: {
+        ...(s.hintClusterId ? { clusterId: s.hintClusterId } : {}),
+        ...(s.hintClusterName ? { clusterName: s.hintClusterName } : {}),
+        authUrl: s.authUrl,
+        sources: [s.source],
+        error: (e?.message ?? String(firstError)).split('\n')[0] ?? 'failed',
+        ...(e?.code ? { errorCode: e.code } : {}),
+      },
+    };
+  }
+
+  private upsert(key: string, cluster: DiscoveredCluster): void {
+    const existing = this.byKey.get(key);
+    if (!existing) {
+      this.byKey.set(key, cluster);
+      this.opts.onCluster?.(cluster, 'added');
+      return;
+    }
+    let changed = false;
+    for (const src of cluster.sources) {
+      if (!existing.sources.includes(src)) {
+        existing.sources.push(src);
+        changed = true;
+      }
+    }
+    if (changed) this.opts.onCluster?.(existing, 'updated');
+  }
+
+  private addSource(key: string, source: string): void {
+    const c = this.byKey.get(key);
+    if (c && !c.sources.includes(source)) {
+      c.sources.push(source);
+      this.opts.onCluster?.(c, 'updated');
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch(() => undefined).finally(() => this.pending.delete(guarded));
+    this.pending.add(guarded);
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  clusters(): DiscoveredCluster[] {
+    return [...this.byKey.values()].sort(compareClusters);
+  }
+}
+
+/** By cluster id (unknown ids last), then auth URL. */
+export function compareClusters(a: DiscoveredCluster, b: DiscoveredCluster): number {
+  if (a.clusterId !== b.clusterId) {
+    if (a.clusterId === undefined) return 1;
+    if (b.clusterId === undefined) return -1;
+    return a.clusterId < b.clusterId ? -1 : 1;
+  }
+  return a.authUrl < b.authUrl ? -1 : a.authUrl > b.authUrl ? 1 : 0;
+}
+
+function comparable(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host.toLowerCase().replace(/\.(?=:|$)/, '')}`;
+  } catch {
+    return url.toLowerCase();
+  }
+}
