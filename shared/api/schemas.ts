@@ -1,0 +1,525 @@
+// The three CRDs (SPEC §1) as data. This file is the source of truth: the YAML under
+// manifests/crds/ is generated from it (`npx tsx scripts/gen-crds.ts`; a unit test fails when
+// they drift), so bundles in dist/ carry the schemas with no file to find at run time, and
+// the plugin's `install` can apply them as objects. Wire-compatible with Liqo v0.2's CRDs
+// (every spec and status field, the hyphenated `remote-peering-request-name` included), plus
+// our status fields, printer columns, short names, a status subresource and CEL rules.
+import {
+  AUTH_STATUSES,
+  CONFIG_GROUP,
+  DEFAULT_DISCOVERY_TYPE,
+  DEFAULT_JOIN,
+  DEFAULT_SEARCH_DOMAIN_AUTOJOIN,
+  DEFAULT_TRUST_MODE,
+  DISCOVERY_CONFIG_DEFAULTS,
+  DISCOVERY_GROUP,
+  DISCOVERY_TYPES,
+  KIND_CLUSTER_CONFIG,
+  KIND_FOREIGN_CLUSTER,
+  KIND_SEARCH_DOMAIN,
+  MAX_DISCOVERY_TTL,
+  MIN_DISCOVERY_TTL,
+  PLURAL_CLUSTER_CONFIGS,
+  PLURAL_FOREIGN_CLUSTERS,
+  PLURAL_SEARCH_DOMAINS,
+  API_VERSION,
+  TRUST_MODES,
+} from './constants.js';
+
+/** The subset of apiextensions.k8s.io/v1 JSONSchemaProps we use. */
+export interface JSONSchemaProps {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  format?: string;
+  properties?: Record<string, JSONSchemaProps>;
+  required?: string[];
+  items?: JSONSchemaProps;
+  enum?: readonly (string | number | boolean)[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-validations'?: { rule: string; message: string; fieldPath?: string; reason?: string }[];
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    scope: 'Cluster';
+    names: {
+      kind: string;
+      listKind: string;
+      plural: string;
+      singular: string;
+      shortNames?: string[];
+      categories: string[];
+    };
+    versions: {
+      name: string;
+      served: true;
+      storage: true;
+      schema: { openAPIV3Schema: JSONSchemaProps };
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: {
+        name: string;
+        type: string;
+        jsonPath: string;
+        description?: string;
+        priority?: number;
+      }[];
+    }[];
+  };
+}
+
+/**
+ * A DNS name (RFC 1123 labels, "_" allowed for DNS-SD style labels, optional trailing dot).
+ * Written in the syntax RE2 (CEL) and JavaScript share; shared/rules/dns-name.ts applies the
+ * same rule with per-label messages, and a unit test checks the two agree.
+ */
+export const DNS_NAME_REGEX =
+  '^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?([.][A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*[.]?$';
+/** The same DNS-SD service type rule as shared/rules/clusterconfig.ts. */
+export const SERVICE_TYPE_REGEX = '^_[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?[.]_(tcp|udp)$';
+/** Kubernetes label values; a cluster id becomes the discovery.liqo.io/cluster-id label. */
+export const CLUSTER_ID_REGEX = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+export const MAX_AUTH_URL_SCHEMA_LENGTH = 2048;
+const MAX_DNS_NAME_WITH_DOT = 254;
+
+/** CEL: a DNS name of at most 253 characters (254 with the trailing dot), not an IPv4 address. */
+function dnsNameRules(field: string): NonNullable<JSONSchemaProps['x-kubernetes-validations']> {
+  return [
+    {
+      rule: `self.matches('${DNS_NAME_REGEX}') && (size(self) <= 253 || self.endsWith('.')) && !self.matches('^[0-9.]+$')`,
+      message:
+        `${field} must be a DNS name such as example.com: dot-separated labels of letters, digits, '-' and '_' ` +
+        "(1-63 characters, no '-' at either end), at most 253 characters, not an IP address",
+    },
+  ];
+}
+
+const string = (description: string, extra: Partial<JSONSchemaProps> = {}): JSONSchemaProps => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const boolean = (description: string, extra: Partial<JSONSchemaProps> = {}): JSONSchemaProps => ({
+  type: 'boolean',
+  description,
+  ...extra,
+});
+
+/** corev1.ObjectReference, as controller-gen wrote it into Liqo's CRDs. */
+function objectReference(description: string): JSONSchemaProps {
+  const field = (name: string): JSONSchemaProps => string(`${name} of the referent.`);
+  return {
+    type: 'object',
+    description,
+    properties: {
+      apiVersion: field('API version'),
+      fieldPath: field('Field path inside'),
+      kind: field('Kind'),
+      name: field('Name'),
+      namespace: field('Namespace'),
+      resourceVersion: field('Resource version'),
+      uid: field('UID'),
+    },
+  };
+}
+
+function resourceLink(description: string): JSONSchemaProps {
+  return {
+    type: 'object',
+    description,
+    required: ['available'],
+    properties: {
+      available: boolean('Whether the resource exists.'),
+      reference: objectReference('The resource.'),
+    },
+  };
+}
+
+function peeringStatus(direction: 'outgoing' | 'incoming'): JSONSchemaProps {
+  const common: Record<string, JSONSchemaProps> = {
+    joined: boolean(`Whether the ${direction} peering is established.`),
+    availableIdentity: boolean('Whether an identity for the remote cluster is available.'),
+    identityRef: objectReference('The identity used for this peering.'),
+    advertisementStatus: string('Phase of the Advertisement: Accepted or Refused.'),
+  };
+  const specific: Record<string, JSONSchemaProps> =
+    direction === 'outgoing'
+      ? {
+          'remote-peering-request-name': string(
+            'Name of our PeeringRequest on the remote cluster (the key is hyphenated, as in Liqo).',
+          ),
+          advertisement: objectReference('Our Advertisement sent to the remote cluster.'),
+        }
+      : { peeringRequest: objectReference('The PeeringRequest the remote cluster sent us.') };
+  return { type: 'object', required: ['joined'], properties: { ...common, ...specific } };
+}
+
+const conditions: JSONSchemaProps = {
+  type: 'array',
+  description: 'Observations of the object, e.g. whether its identity was resolved from /ids.',
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['type'],
+  maxItems: 32,
+  items: {
+    type: 'object',
+    required: ['type', 'status'],
+    properties: {
+      type: string('Condition type.', { maxLength: 316 }),
+      status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+      reason: string('Machine-readable reason, CamelCase.', { maxLength: 1024 }),
+      message: string('Human-readable detail.', { maxLength: 32768 }),
+      lastTransitionTime: string('When the status last changed.', { format: 'date-time' }),
+      observedGeneration: {
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+        description: 'Generation observed.',
+      },
+    },
+  },
+};
+
+export const foreignClusterSchema: JSONSchemaProps = {
+  type: 'object',
+  description: 'ForeignCluster is a remote cluster this cluster knows of; each one can be peered with.',
+  required: ['spec'],
+  properties: {
+    apiVersion: string('APIVersion of this representation of the object.'),
+    kind: string('Kind of this object.'),
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      required: ['authUrl'],
+      properties: {
+        authUrl: string('Base URL of the remote auth service, https://<host>:<port>.', {
+          maxLength: MAX_AUTH_URL_SCHEMA_LENGTH,
+          'x-kubernetes-validations': [
+            {
+              rule: 'size(self) > 0',
+              message:
+                'spec.authUrl must not be empty: give the remote auth service URL, e.g. https://192.168.1.10:30740',
+            },
+            {
+              rule: "size(self) == 0 || self.matches('^(?i)https://[^/?#@]+(/)?$')",
+              message:
+                'spec.authUrl must be an https URL with a host and no user info, path, query or fragment: https://<host>[:<port>]',
+            },
+          ],
+        }),
+        join: boolean('Peer with this cluster.', { default: DEFAULT_JOIN }),
+        clusterIdentity: {
+          type: 'object',
+          description: 'Identity of the remote cluster, as its /ids endpoint reports it.',
+          required: ['clusterID'],
+          properties: {
+            clusterID: string('Unique identifier of the remote cluster; cannot change once set.', {
+              minLength: 1,
+              maxLength: 63,
+              pattern: CLUSTER_ID_REGEX,
+            }),
+            clusterName: string('Display name of the remote cluster.', { maxLength: 253 }),
+          },
+        },
+        namespace: string('Namespace where Liqo runs in the remote cluster (its guestNamespace).', {
+          maxLength: 63,
+        }),
+        discoveryType: string('How the cluster was found.', {
+          enum: DISCOVERY_TYPES,
+          default: DEFAULT_DISCOVERY_TYPE,
+        }),
+        trustMode: string('Whether the remote auth service presents a certificate that verifies.', {
+          enum: TRUST_MODES,
+          default: DEFAULT_TRUST_MODE,
+        }),
+      },
+      'x-kubernetes-validations': [
+        {
+          rule:
+            '!has(oldSelf.clusterIdentity) || (has(self.clusterIdentity) && ' +
+            'self.clusterIdentity.clusterID == oldSelf.clusterIdentity.clusterID)',
+          message:
+            'spec.clusterIdentity.clusterID cannot change or be removed once set; accepted: the same id ' +
+            '(create a new ForeignCluster for another cluster)',
+          fieldPath: '.clusterIdentity.clusterID',
+        },
+      ],
+    },
+    status: {
+      type: 'object',
+      properties: {
+        outgoing: peeringStatus('outgoing'),
+        incoming: peeringStatus('incoming'),
+        ttl: {
+          type: 'integer',
+          format: 'int32',
+          description: 'Seconds a LAN or WAN cluster is kept after it was last seen.',
+        },
+        network: {
+          type: 'object',
+          required: ['localNetworkConfig', 'remoteNetworkConfig', 'tunnelEndpoint'],
+          properties: {
+            localNetworkConfig: resourceLink('Our NetworkConfig for this peering.'),
+            remoteNetworkConfig: resourceLink('The remote NetworkConfig.'),
+            tunnelEndpoint: resourceLink('The TunnelEndpoint of this peering.'),
+          },
+        },
+        authStatus: string('Result of the authentication to the remote cluster.', {
+          enum: AUTH_STATUSES,
+          default: 'Pending',
+        }),
+        conditions,
+      },
+    },
+  },
+};
+
+const foundCluster: JSONSchemaProps = {
+  type: 'object',
+  required: ['authUrl'],
+  properties: {
+    clusterId: string('Cluster id reported by /ids.'),
+    clusterName: string('Cluster name reported by /ids.'),
+    authUrl: string('Auth URL built from the SRV and address records.'),
+    foreignCluster: string('Name of the ForeignCluster made for it.'),
+    error: string('Why this entry could not be used, if it could not.'),
+  },
+};
+
+export const searchDomainSchema: JSONSchemaProps = {
+  type: 'object',
+  description: 'SearchDomain is a DNS domain searched for Liqo clusters; its name is usually the domain.',
+  required: ['spec'],
+  properties: {
+    apiVersion: string('APIVersion of this representation of the object.'),
+    kind: string('Kind of this object.'),
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      required: ['domain'],
+      properties: {
+        domain: string('DNS domain where to search for clusters.', {
+          maxLength: MAX_DNS_NAME_WITH_DOT,
+          'x-kubernetes-validations': dnsNameRules('spec.domain'),
+        }),
+        autojoin: boolean('Join the clusters found.', { default: DEFAULT_SEARCH_DOMAIN_AUTOJOIN }),
+      },
+    },
+    status: {
+      type: 'object',
+      properties: {
+        lastResolved: string('When the domain was last resolved.', { format: 'date-time' }),
+        clusters: {
+          type: 'array',
+          description: 'The clusters found at the last resolution.',
+          'x-kubernetes-list-type': 'atomic',
+          items: foundCluster,
+        },
+        error: string('Why the last resolution failed, if it did.'),
+      },
+    },
+  },
+};
+
+/** Every discoveryConfig field has a schema default too, so a cluster without the webhook still works. */
+const discoveryConfig: JSONSchemaProps = {
+  type: 'object',
+  description: 'LAN discovery (mDNS) settings; the only part of ClusterConfig these tools read or check.',
+  properties: {
+    enableDiscovery: boolean('Browse the LAN for clusters.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.enableDiscovery,
+    }),
+    enableAdvertisement: boolean('Advertise this cluster on the LAN.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.enableAdvertisement,
+    }),
+    authService: string('mDNS service type of the auth service.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.authService,
+      maxLength: 68,
+      pattern: SERVICE_TYPE_REGEX,
+    }),
+    domain: string('mDNS domain.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.domain,
+      maxLength: MAX_DNS_NAME_WITH_DOT,
+      'x-kubernetes-validations': dnsNameRules('spec.discoveryConfig.domain'),
+    }),
+    ttl: {
+      type: 'integer',
+      format: 'int32',
+      description: 'TTL in seconds of the records this cluster advertises.',
+      minimum: MIN_DISCOVERY_TTL,
+      maximum: MAX_DISCOVERY_TTL,
+      default: DISCOVERY_CONFIG_DEFAULTS.ttl,
+    },
+    clusterName: string('Name of this cluster, reported by /ids.'),
+    autojoin: boolean('Join LAN clusters whose certificate verifies.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.autojoin,
+    }),
+    autojoinUntrusted: boolean('Join LAN clusters with a self-signed certificate.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.autojoinUntrusted,
+    }),
+    name: string('Unused by Liqo v0.2; kept for compatibility.', { default: DISCOVERY_CONFIG_DEFAULTS.name }),
+    service: string('Unused by Liqo v0.2; kept for compatibility.', {
+      default: DISCOVERY_CONFIG_DEFAULTS.service,
+    }),
+    port: {
+      type: 'integer',
+      description: 'Unused by Liqo v0.2; kept for compatibility.',
+      minimum: 1,
+      maximum: 65535,
+      default: DISCOVERY_CONFIG_DEFAULTS.port,
+    },
+    authServiceAddress: string('Liqo v0.2.1: overrides the home auth address.'),
+    authServicePort: string('Liqo v0.2.1: overrides the home auth port.'),
+  },
+};
+
+/** Liqo's own parts of ClusterConfig: declared as objects, everything inside preserved as is. */
+function preserved(description: string): JSONSchemaProps {
+  return { type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+export const clusterConfigSchema: JSONSchemaProps = {
+  type: 'object',
+  description: 'ClusterConfig is the configuration of a Liqo cluster (one object, liqo-configuration).',
+  properties: {
+    apiVersion: string('APIVersion of this representation of the object.'),
+    kind: string('Kind of this object.'),
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      description: 'Only discoveryConfig is checked here; every other part is kept untouched.',
+      'x-kubernetes-preserve-unknown-fields': true,
+      properties: {
+        discoveryConfig,
+        advertisementConfig: preserved("Liqo's advertisement settings (preserved)."),
+        agentConfig: preserved("Liqo's agent settings (preserved)."),
+        authConfig: preserved("Liqo's auth settings (preserved)."),
+        liqonetConfig: preserved("Liqo's network settings (preserved)."),
+        dispatcherConfig: preserved("Liqo's CRD replication settings (preserved)."),
+        apiServerConfig: preserved("Liqo v0.2.1's API server settings (preserved)."),
+      },
+    },
+    status: preserved('Empty in Liqo v0.2.'),
+  },
+};
+
+const AGE = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+function crd(
+  group: string,
+  kind: string,
+  plural: string,
+  schema: JSONSchemaProps,
+  shortNames: string[],
+  columns: CustomResourceDefinition['spec']['versions'][number]['additionalPrinterColumns'],
+): CustomResourceDefinition {
+  const names: CustomResourceDefinition['spec']['names'] = {
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    categories: ['liqo'],
+  };
+  if (shortNames.length > 0) names.shortNames = shortNames;
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}`, labels: { 'app.kubernetes.io/part-of': 'liqo-discovery' } },
+    spec: {
+      group,
+      scope: 'Cluster',
+      names,
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: schema },
+          subresources: { status: {} },
+          additionalPrinterColumns: columns,
+        },
+      ],
+    },
+  };
+}
+
+export const foreignClusterCrd = crd(
+  DISCOVERY_GROUP,
+  KIND_FOREIGN_CLUSTER,
+  PLURAL_FOREIGN_CLUSTERS,
+  foreignClusterSchema,
+  ['fc'],
+  [
+    { name: 'Cluster-ID', type: 'string', jsonPath: '.spec.clusterIdentity.clusterID' },
+    { name: 'Cluster-Name', type: 'string', jsonPath: '.spec.clusterIdentity.clusterName' },
+    { name: 'Join', type: 'boolean', jsonPath: '.spec.join' },
+    { name: 'Discovery', type: 'string', jsonPath: '.spec.discoveryType' },
+    { name: 'Trust', type: 'string', jsonPath: '.spec.trustMode' },
+    { name: 'Auth-URL', type: 'string', jsonPath: '.spec.authUrl' },
+    { name: 'Outgoing', type: 'boolean', jsonPath: '.status.outgoing.joined', priority: 1 },
+    { name: 'Incoming', type: 'boolean', jsonPath: '.status.incoming.joined', priority: 1 },
+    { name: 'Auth-Status', type: 'string', jsonPath: '.status.authStatus', priority: 1 },
+    AGE,
+  ],
+);
+
+export const searchDomainCrd = crd(
+  DISCOVERY_GROUP,
+  KIND_SEARCH_DOMAIN,
+  PLURAL_SEARCH_DOMAINS,
+  searchDomainSchema,
+  ['sd'],
+  [
+    { name: 'Domain', type: 'string', jsonPath: '.spec.domain' },
+    { name: 'Autojoin', type: 'boolean', jsonPath: '.spec.autojoin' },
+    {
+      name: 'Resolved',
+      type: 'date',
+      jsonPath: '.status.lastResolved',
+      description: 'When the domain was last resolved',
+    },
+    { name: 'Error', type: 'string', jsonPath: '.status.error', priority: 1 },
+    AGE,
+  ],
+);
+
+// No short name: the one object is typed rarely, and a two-letter name risks clashing.
+export const clusterConfigCrd = crd(
+  CONFIG_GROUP,
+  KIND_CLUSTER_CONFIG,
+  PLURAL_CLUSTER_CONFIGS,
+  clusterConfigSchema,
+  [],
+  [
+    { name: 'Discovery', type: 'boolean', jsonPath: '.spec.discoveryConfig.enableDiscovery' },
+    { name: 'Advertisement', type: 'boolean', jsonPath: '.spec.discoveryConfig.enableAdvertisement' },
+    { name: 'Cluster-Name', type: 'string', jsonPath: '.spec.discoveryConfig.clusterName' },
+    { name: 'Service', type: 'string', jsonPath: '.spec.discoveryConfig.authService', priority: 1 },
+    AGE,
+  ],
+);
+
+/** The CRDs in the order they are installed; file names as controller-gen would write them. */
+export const CRDS: readonly { fileName: string; crd: CustomResourceDefinition }[] = [
+  { fileName: `${DISCOVERY_GROUP}_${PLURAL_FOREIGN_CLUSTERS}.yaml`, crd: foreignClusterCrd },
+  { fileName: `${DISCOVERY_GROUP}_${PLURAL_SEARCH_DOMAINS}.yaml`, crd: searchDomainCrd },
+  { fileName: `${CONFIG_GROUP}_${PLURAL_CLUSTER_CONFIGS}.yaml`, crd: clusterConfigCrd },
+];
+
+/** openAPIV3Schema by kind, for ajv checks (shared/rules/schema-check.ts). */
+export const openAPISchemasByKind: Readonly<Record<string, JSONSchemaProps>> = {
+  [KIND_FOREIGN_CLUSTER]: foreignClusterSchema,
+  [KIND_SEARCH_DOMAIN]: searchDomainSchema,
+  [KIND_CLUSTER_CONFIG]: clusterConfigSchema,
+};
