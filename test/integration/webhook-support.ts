@@ -15,7 +15,8 @@ export interface TestPki {
 const DAY_MS = 24 * 3600 * 1000;
 
 export async function makeTestPki(hosts = ['127.0.0.1', 'localhost']): Promise<TestPki> {
-  const ca = await issueCertificateAuthority('webhook-test-ca', DAY_MS);
+  // a distinct subject per CA: OpenSSL picks an issuer by subject name
+  const ca = await issueCertificateAuthority(`webhook-test-ca-${randomUUID()}`, DAY_MS);
   const serving = await issueServingCertificate(ca, hosts, DAY_MS);
   return { ca, serving };
 }
