@@ -27,6 +27,8 @@ for (const [name, entry] of Object.entries(programs)) {
     external: ['@kubernetes/client-node'],
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: ['scripts/import-meta-url.cjs'],
+    // kubectl-liqo embeds manifests/**/*.yaml as text for `install` (plugin/install/manifests.ts)
+    loader: { '.yaml': 'text' },
     logLevel: 'warning',
   });
   await chmod(outfile, 0o755);
