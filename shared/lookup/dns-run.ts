@@ -31,6 +31,7 @@ export class SearchRun {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private stopReason: string | undefined;
+  private serversText: string | undefined;
   private readonly stopped: Promise<never>;
   private stop!: (reason: string) => void;
   private readonly timer: NodeJS.Timeout;
@@ -98,7 +99,8 @@ export class SearchRun {
   }
 
   private describe(code: string, rrtype: string): string {
-    const servers = this.resolver.getServers().join(', ') || 'the system resolvers';
+    this.serversText ??= this.resolver.getServers().join(', ') || 'the system resolvers';
+    const servers = this.serversText;
     switch (code) {
       case 'ENODATA':
         return `no ${rrtype} record`;
