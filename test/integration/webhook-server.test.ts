@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -362,7 +363,7 @@ describe('webhook server', function () {
     it('serves a rewritten certificate to new connections, keeping open ones', async () => {
       // an open keep-alive connection made before the rotation
       const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: pki.ca.certPem });
-      const before = await new Promise<https.IncomingMessage>((resolve, reject) =>
+      const before = await new Promise<IncomingMessage>((resolve, reject) =>
         https.get(`${server.url}/healthz`, { agent }, resolve).on('error', reject),
       );
       before.resume();
@@ -375,7 +376,7 @@ describe('webhook server', function () {
       await writeFile(certFile(), next.serving.certPem);
       await waitForSerial(server.port, trust, serialOf(next.serving.certPem));
 
-      const after = await new Promise<https.IncomingMessage>((resolve, reject) =>
+      const after = await new Promise<IncomingMessage>((resolve, reject) =>
         https.get(`${server.url}/healthz`, { agent }, resolve).on('error', reject),
       );
       after.resume();
