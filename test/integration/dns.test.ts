@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { resolveSearchDomain } from '../../shared/lookup/dns.js';
-import { orderSrvRecords, parseDnsServer, parseTxtRecords } from '../../shared/lookup/dns-records.js';
+import {
+  normalizeSearchDomain,
+  orderSrvRecords,
+  parseDnsServer,
+  parseTxtRecords,
+} from '../../shared/lookup/dns-records.js';
 import type { DnsResolveOptions, DnsResolveResult } from '../../shared/lookup/types.js';
 import { startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
 
@@ -481,6 +486,15 @@ describe('DNS-SD record helpers', () => {
     assert.deepEqual(parseDnsServer('::1'), { ok: true, value: '[::1]:53' });
     assert.equal(parseDnsServer('127.0.0.1:0').ok, false);
     assert.equal(parseDnsServer('127.0.0.1:99999').ok, false);
+  });
+
+  it('normalises domains: case, trailing dot, internationalised names in punycode', () => {
+    assert.deepEqual(normalizeSearchDomain('Example.COM.'), { ok: true, value: 'example.com' });
+    assert.deepEqual(normalizeSearchDomain('bücher.example'), { ok: true, value: 'xn--bcher-kva.example' });
+    assert.deepEqual(normalizeSearchDomain(undefined), {
+      ok: false,
+      message: 'domain must be a string, got undefined',
+    });
   });
 
   it('keeps the first of duplicate TXT keys, case-insensitively', () => {
