@@ -31,6 +31,16 @@ export class IdentityFetchError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
   }
+
+  /** The HTTP status, for HTTP_STATUS and REDIRECT. */
+  get status(): number | undefined {
+    return this.details.status;
+  }
+
+  /** The Location header, for REDIRECT. */
+  get location(): string | undefined {
+    return this.details.location;
+  }
 }
 
 /** Verification failures that only mean "we cannot vouch for this peer" ⇒ Untrusted. */
@@ -70,6 +80,7 @@ function parseAuthUrl(authUrl: string): Target {
   if (url.username || url.password) throw invalid('user info is not allowed in an auth URL');
   if (url.search || url.hash || /[?#]/.test(authUrl)) throw invalid('a query or fragment is not allowed');
   if (!url.hostname) throw invalid('no host');
+  if (url.port === '0') throw invalid('port 0 is not a port to connect to');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const base = authUrl.replace(/\/+$/, '');
   return {
@@ -234,8 +245,14 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       text: string,
       details: { status?: number; location?: string } = {},
     ) => finish(new IdentityFetchError(code, t.idsUrl, `${t.idsUrl}: ${text}`, details));
+    // what the deadline interrupted, so the message says where it stalled
+    let phase = 'connecting (is the host reachable?)';
+    req.on('socket', (socket) => {
+      socket.once('connect', () => (phase = 'in the TLS handshake (does the port serve HTTPS?)'));
+      socket.once('secureConnect', () => (phase = 'waiting for the answer'));
+    });
     const timer = setTimeout(
-      () => fail('TIMEOUT', `no complete answer within ${o.timeoutMs} ms (is the host reachable?)`),
+      () => fail('TIMEOUT', `no complete answer within ${o.timeoutMs} ms (stalled ${phase})`),
       o.timeoutMs,
     );
     const onAbort = () => fail('ABORTED', 'aborted');
@@ -250,6 +267,7 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       } catch (err) {
         return finish(err as IdentityFetchError);
       }
+      phase = 'reading the body';
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400) {
         const location = res.headers.location;

@@ -214,6 +214,7 @@ describe('fetchClusterIdentity (/ids client)', function () {
         'https://u:p@127.0.0.1:1',
         'https://h:1/?q=1',
         'https://h\n:1',
+        'https://h:0',
       ]) {
         const err = await expectFailure(() => fetchClusterIdentity(bad), 'INVALID_URL', JSON.stringify(bad));
         assert.equal(err.url, bad);
@@ -285,7 +286,7 @@ describe('fetchClusterIdentity (/ids client)', function () {
         'TIMEOUT',
         idsOf('drip'),
       );
-      assert.match(err.message, /300 ms/);
+      assert.match(err.message, /300 ms \(stalled reading the body\)/);
       await behaviours.idle();
     });
 
@@ -294,7 +295,12 @@ describe('fetchClusterIdentity (/ids client)', function () {
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
       const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       try {
-        await expectFailure(() => fetchClusterIdentity(url, { timeoutMs: 200 }), 'TIMEOUT', `${url}/ids`);
+        const err = await expectFailure(
+          () => fetchClusterIdentity(url, { timeoutMs: 200 }),
+          'TIMEOUT',
+          `${url}/ids`,
+        );
+        assert.match(err.message, /TLS handshake/);
       } finally {
         silent.close();
       }
@@ -326,7 +332,8 @@ describe('fetchClusterIdentity (/ids client)', function () {
         idsOf('redirect'),
       );
       assert.match(err.message, /302.*https:\/\/127\.0\.0\.1:9\/ids/);
-      assert.equal(err.details.location, 'https://127.0.0.1:9/ids');
+      assert.equal(err.location, 'https://127.0.0.1:9/ids');
+      assert.equal(err.status, 302);
       assert.equal(behaviours.requests, before + 1);
     });
 
