@@ -139,18 +139,17 @@ async function resolveInstance(
 ): Promise<InstanceOutcome> {
   const fail = (message: string): DnsEntryError => ({ domain, instance: instance.name, message });
   try {
-    const [srv, txt] = await Promise.all([
-      run.query('SRV', instance.name, (r) => r.resolveSrv(instance.name)),
-      run.query('TXT', instance.name, (r) => r.resolveTxt(instance.name)),
-    ]);
-    const errors: DnsEntryError[] = [];
-    // TXT is informational: its absence is normal; another failure is reported but not fatal.
-    if (!txt.ok && !txt.absent) errors.push(fail(`TXT ${instance.name}: ${txt.cause}`));
+    // TXT runs beside the SRV → A/AAAA chain; awaited last, and handled if the chain ends first.
+    const srvAnswer = run.query('SRV', instance.name, (r) => r.resolveSrv(instance.name));
+    const txtAnswer = run.query('TXT', instance.name, (r) => r.resolveTxt(instance.name));
+    txtAnswer.catch(() => undefined);
+    const srv = await srvAnswer;
     if (!srv.ok || srv.value.length === 0) {
       const cause = srv.ok ? 'no SRV record' : srv.cause;
       const why = srv.ok || srv.absent ? `; the PTR at ${instance.listedBy} names it` : '';
-      return { errors: [...errors, fail(`SRV ${instance.name}: ${cause}${why}`)] };
+      return { errors: [fail(`SRV ${instance.name}: ${cause}${why}`)] };
     }
+    const errors: DnsEntryError[] = [];
 
     const usable: SrvRecord[] = [];
     const seen = new Set<string>();
@@ -193,6 +192,9 @@ async function resolveInstance(
         ttl: target.ttl,
       });
     }
+    const txt = await txtAnswer;
+    // TXT is informational: its absence is normal; another failure is reported but not fatal.
+    if (!txt.ok && !txt.absent) errors.push(fail(`TXT ${instance.name}: ${txt.cause}`));
     const [first, ...rest] = candidates;
     if (!first) return { errors };
     const { ttl, ...endpoint } = first;
