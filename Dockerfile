@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1.7
+# The admission webhook's image:
+#   docker build -t ghcr.io/liqo-discovery/liqo-webhook:0.1.0 .
+# That name is a placeholder (see manifests/webhook/kustomization.yaml): push the image where
+# your cluster pulls from and point the Deployment at it.
+#
+# The program is one esbuild bundle (dist/liqo-webhook.cjs) with every dependency inside
+# except @kubernetes/client-node, which it imports at run time; so the image holds the bundle
+# and that package with exactly the packages it needs (its locked production closure).
+
+FROM node:20-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# esbuild's binary comes as a package; no install scripts are needed
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN node scripts/build.mjs
+COPY <<'SCRIPT' /usr/local/lib/copy-runtime-deps.cjs
+// Copies one package and its production dependency closure, resolved as Node resolves them
+// from the lockfile-installed tree, into <dest>/node_modules (same relative layout).
+const fs = require('node:fs');
+const path = require('node:path');
+const [name, root, dest] = process.argv.slice(2);
+const seen = new Set();
+function resolveFrom(dir, dep) {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', dep);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (d === root || path.dirname(d) === d) return undefined;
+  }
+}
+function visit(dir) {
+  if (seen.has(dir)) return;
+  seen.add(dir);
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  for (const [dep, optional] of [
+    ...Object.keys(pkg.dependencies || {}).map((d) => [d, false]),
+    ...Object.keys(pkg.optionalDependencies || {}).map((d) => [d, true]),
+  ]) {
+    const found = resolveFrom(dir, dep);
+    if (found) visit(found);
+    else if (!optional) throw new Error(`${dep} (needed by ${pkg.name}) is not installed`);
+  }
+}
+const start = resolveFrom(root, name);
+if (!start) throw new Error(`${name} is not installed under ${root}`);
+visit(start);
+for (const dir of seen) {
+  fs.cpSync(dir, path.join(dest, path.relative(root, dir)), { recursive: true, dereference: true });
+}
+console.log(`copied ${seen.size} packages`);
+SCRIPT
+RUN node /usr/local/lib/copy-runtime-deps.cjs @kubernetes/client-node /src /runtime
+
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /runtime/node_modules ./node_modules
+COPY --from=build /src/dist/liqo-webhook.cjs ./dist/liqo-webhook.cjs
+# the image's "node" user; the Deployment also sets runAsNonRoot and a read-only root
+USER 1000:1000
+EXPOSE 8443
+ENTRYPOINT ["node", "/app/dist/liqo-webhook.cjs"]
