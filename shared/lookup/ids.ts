@@ -184,6 +184,7 @@ export async function fetchClusterIdentity(
     strict: !!opts.strict,
     ca,
     signal: opts.signal,
+    addresses: opts.addresses,
   });
   const identity: ClusterIdentityResponse = identityFromBody(body, (code, text) => {
     return new IdentityFetchError(code, target.idsUrl, `${target.idsUrl}: ${text}`);
@@ -204,12 +205,23 @@ interface GetOptions {
   strict: boolean;
   ca: string[] | undefined;
   signal: AbortSignal | undefined;
+  addresses?: string[] | undefined;
 }
 
 interface SocketFacts {
   sha256: string;
   notAfter: Date;
   untrustedReason?: string;
+}
+
+/** A net.LookupFunction that answers with given addresses (no system resolver). */
+function fixedLookup(addresses: string[]): NonNullable<RequestOptions['lookup']> {
+  const entries = addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
+  return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    const first = entries[0]!;
+    if (options?.all) callback(null, entries);
+    else callback(null, first.address, first.family);
+  }) as unknown as NonNullable<RequestOptions['lookup']>;
 }
 
 /** One GET with a single deadline over connect, TLS, headers and body; leaves nothing open. */
@@ -226,6 +238,7 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       rejectUnauthorized: o.strict,
       ...(isIP(t.host) ? {} : { servername: t.host.replace(/\.$/, '') }),
       ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.addresses?.length && !isIP(t.host) ? { lookup: fixedLookup(o.addresses) } : {}),
     };
     const req = request(options);
     const finish = (

@@ -13,6 +13,12 @@ export interface FetchIdentityOptions {
   /** Body cap; default 64 KiB. */
   maxBodyBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Addresses to connect to instead of resolving the URL's host with the system resolver (the
+   * agent resolves SearchDomain targets with its own DNS server). The host name is still used
+   * for SNI and certificate verification.
+   */
+  addresses?: string[];
 }
 
 export interface IdentityResult {
