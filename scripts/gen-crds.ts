@@ -59,4 +59,9 @@ async function main(): Promise<void> {
   for (const [name, content] of renderCrdFiles()) await writeFile(path.join(CRD_DIRECTORY, name), content);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`gen-crds: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

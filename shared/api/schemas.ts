@@ -225,9 +225,15 @@ export const foreignClusterSchema: JSONSchemaProps = {
           required: ['clusterID'],
           properties: {
             clusterID: string('Unique identifier of the remote cluster; cannot change once set.', {
-              minLength: 1,
               maxLength: 63,
-              pattern: CLUSTER_ID_REGEX,
+              'x-kubernetes-validations': [
+                {
+                  rule: `self.matches('${CLUSTER_ID_REGEX}') && size(self) > 0`,
+                  message:
+                    "spec.clusterIdentity.clusterID must be a non-empty id of at most 63 letters, digits, '-', '_' " +
+                    "or '.', starting and ending with a letter or digit (it becomes a label value), such as a UUID",
+                },
+              ],
             }),
             clusterName: string('Display name of the remote cluster.', { maxLength: 253 }),
           },
@@ -332,10 +338,14 @@ export const searchDomainSchema: JSONSchemaProps = {
   },
 };
 
-/** Every discoveryConfig field has a schema default too, so a cluster without the webhook still works. */
+/**
+ * Every discoveryConfig field has a schema default too, and so do spec and discoveryConfig
+ * themselves, so the API server fills the same defaults as the webhook when the webhook is down.
+ */
 const discoveryConfig: JSONSchemaProps = {
   type: 'object',
   description: 'LAN discovery (mDNS) settings; the only part of ClusterConfig these tools read or check.',
+  default: {},
   properties: {
     enableDiscovery: boolean('Browse the LAN for clusters.', {
       default: DISCOVERY_CONFIG_DEFAULTS.enableDiscovery,
@@ -346,7 +356,13 @@ const discoveryConfig: JSONSchemaProps = {
     authService: string('mDNS service type of the auth service.', {
       default: DISCOVERY_CONFIG_DEFAULTS.authService,
       maxLength: 68,
-      pattern: SERVICE_TYPE_REGEX,
+      'x-kubernetes-validations': [
+        {
+          rule: `self.matches('${SERVICE_TYPE_REGEX}')`,
+          message:
+            'spec.discoveryConfig.authService must be a DNS-SD service type such as _liqo._tcp or _liqo_auth._tcp',
+        },
+      ],
     }),
     domain: string('mDNS domain.', {
       default: DISCOVERY_CONFIG_DEFAULTS.domain,
@@ -399,6 +415,7 @@ export const clusterConfigSchema: JSONSchemaProps = {
     spec: {
       type: 'object',
       description: 'Only discoveryConfig is checked here; every other part is kept untouched.',
+      default: {},
       'x-kubernetes-preserve-unknown-fields': true,
       properties: {
         discoveryConfig,

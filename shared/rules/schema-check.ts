@@ -30,11 +30,12 @@ function toJsonSchema(schema: JSONSchemaProps): JsonSchema {
 }
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
-let compiled: Map<string, ValidateFunction> | undefined;
+const compiled = new Map<boolean, Map<string, ValidateFunction>>();
 
-function validators(): Map<string, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, strict: true });
+function validators(useDefaults = false): Map<string, ValidateFunction> {
+  const cached = compiled.get(useDefaults);
+  if (cached) return cached;
+  const ajv = new Ajv({ allErrors: true, strict: true, useDefaults });
   ajv.addFormat('int32', {
     type: 'number',
     validate: (n: number) => Number.isInteger(n) && n >= INT32.min && n <= INT32.max,
@@ -42,10 +43,21 @@ function validators(): Map<string, ValidateFunction> {
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   // RFC 3339, as Kubernetes writes metav1.Time.
   ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i);
-  compiled = new Map();
+  const byKind = new Map<string, ValidateFunction>();
   for (const [kind, schema] of Object.entries(openAPISchemasByKind))
-    compiled.set(kind, ajv.compile(toJsonSchema(schema)));
-  return compiled;
+    byKind.set(kind, ajv.compile(toJsonSchema(schema)));
+  compiled.set(useDefaults, byKind);
+  return byKind;
+}
+
+/**
+ * A copy of `obj` with the schema's defaults filled in, as the API server's structural
+ * defaulting would (nested defaults included). For comparing with the webhook's defaults.
+ */
+export function withSchemaDefaults<T>(kind: string, obj: T): T {
+  const copy = structuredClone(obj);
+  validators(true).get(kind)?.(copy);
+  return copy;
 }
 
 /**
