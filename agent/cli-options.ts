@@ -30,6 +30,8 @@ export interface CliOptions {
   tlsKeyFile?: string;
   peerCaBundle?: string;
   logLevel: string;
+  /** false: never advertise or browse, whatever the ClusterConfig says (sandboxes on a real host). */
+  mdns: boolean;
 }
 
 export class CliError extends Error {}
@@ -136,6 +138,12 @@ export function parseCli(argv: string[]): CliOptions {
     })
     .option('tls-key-file', { type: 'string', describe: '/ids private key (PEM)' })
     .option('peer-ca-file', { type: 'string', describe: 'extra CAs (PEM) that make peers Trusted' })
+    .option('mdns', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'advertise and browse by mDNS when the ClusterConfig says so; --no-mdns turns LAN discovery off entirely',
+    })
     .option('log-level', {
       type: 'string',
       default: process.env['LOG_LEVEL'] ?? 'info',
@@ -187,6 +195,7 @@ export function parseCli(argv: string[]): CliOptions {
     idsTimeoutMs: positive('ids-timeout', a['ids-timeout']),
     idsConcurrency: positive('ids-concurrency', a['ids-concurrency']),
     logLevel: a['log-level'],
+    mdns: a.mdns,
   };
   if (a.kubeconfig) out.kubeconfig = a.kubeconfig;
   if (a.context) out.context = a.context;

@@ -1,0 +1,235 @@
+// Wires the agent together. Every replica serves /ids, health and metrics and follows the
+// ClusterConfig; only the replica holding the Lease advertises, browses, resolves
+// SearchDomains, fills identities and collects stale ForeignClusters.
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
+import { ensureClusterId } from './cluster-id.js';
+import { ForeignClusterWriter } from './foreign-cluster-writer.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import { ensureIdsCertificate, loadCertificateFiles } from './ids-certificate.js';
+import { IdentityFetcher } from './identity-fetcher.js';
+import { IdentityFiller } from './identity-filler.js';
+import { startIdentityServer, type IdentityServer } from './identity-server.js';
+import { connectAgentKube, type AgentKube } from './kube-access.js';
+import { LanDiscovery, type MdnsDriver } from './lan-discovery.js';
+import { LeaderElector } from './leader-election.js';
+import type { Logger } from './logger.js';
+import { errorMessage } from './logger.js';
+import { AgentMetrics } from './metrics.js';
+import { SearchDomainDiscovery } from './searchdomain-discovery.js';
+
+export interface AgentOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  idsPort: number;
+  /** Address the /ids server binds; default all. */
+  idsBindAddress?: string;
+  healthPort: number;
+  healthBindAddress?: string;
+  /** mDNS interfaces (names or addresses). */
+  interfaces: string[];
+  /** Addresses peers should use (A records, certificate names). */
+  advertiseAddresses: string[];
+  authPort?: number;
+  hostname?: string;
+  searchDomainIntervalMs: number;
+  gcIntervalMs: number;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  renewIntervalMs: number;
+  identity?: string;
+  dnsServers: string[];
+  idsTimeoutMs: number;
+  idsConcurrency: number;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  peerCaBundle?: string;
+  /** undefined: no LAN discovery at all (--no-mdns). */
+  mdns: MdnsDriver | undefined;
+  log: Logger;
+}
+
+export interface RunningAgent {
+  readonly clusterId: string;
+  readonly idsPort: number;
+  readonly healthPort: number;
+  readonly identity: string;
+  readonly metrics: AgentMetrics;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/** The discovery work that runs only on the leader; built fresh at each election. */
+class LeaderWork {
+  private readonly lan: LanDiscovery | undefined;
+  private readonly searchDomains: SearchDomainDiscovery;
+  private readonly filler: IdentityFiller;
+  private readonly gc: GarbageCollector;
+  private readonly onConfig = (c: EffectiveDiscoveryConfig) => void this.lan?.apply(c);
+
+  constructor(
+    kube: AgentKube,
+    private readonly config: ClusterConfigWatch,
+    fetcher: IdentityFetcher,
+    clusterId: string,
+    authPort: number,
+    opts: AgentOptions,
+    metrics: AgentMetrics,
+  ) {
+    const log = opts.log;
+    const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics);
+    this.gc = new GarbageCollector(kube.liqo, opts.gcIntervalMs, log.child({ part: 'gc' }), metrics);
+    this.lan =
+      opts.mdns &&
+      new LanDiscovery(opts.mdns, writer, fetcher, {
+        ownClusterId: clusterId,
+        authPort,
+        ...(opts.interfaces.length || opts.advertiseAddresses.length
+          ? { interfaces: opts.advertiseAddresses.length ? opts.advertiseAddresses : opts.interfaces }
+          : {}),
+        ...(opts.hostname ? { hostname: opts.hostname } : {}),
+        log: log.child({ part: 'lan' }),
+        metrics,
+      });
+    this.searchDomains = new SearchDomainDiscovery(kube, writer, fetcher, this.gc, {
+      ownClusterId: clusterId,
+      intervalMs: opts.searchDomainIntervalMs,
+      dnsServers: opts.dnsServers,
+      log: log.child({ part: 'searchdomains' }),
+      metrics,
+    });
+    this.filler = new IdentityFiller(kube, fetcher, {
+      ownClusterId: clusterId,
+      log: log.child({ part: 'filler' }),
+      metrics,
+    });
+  }
+
+  start(): void {
+    this.config.on('change', this.onConfig);
+    void this.lan?.apply(this.config.config);
+    this.searchDomains.start();
+    this.filler.start();
+    this.gc.start();
+  }
+
+  async stop(): Promise<void> {
+    this.config.off('change', this.onConfig);
+    this.filler.stop();
+    await Promise.allSettled([this.lan?.stop(), this.searchDomains.stop(), this.gc.stop()]);
+  }
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const log = opts.log;
+  const metrics = new AgentMetrics();
+  const kube = await connectAgentKube(opts.kubeConfig, opts.namespace);
+  const clusterId = await ensureClusterId(kube, log);
+  log.info({ clusterId, namespace: opts.namespace }, 'this cluster');
+
+  const config = new ClusterConfigWatch(kube, log.child({ part: 'config' }));
+  await config.start();
+
+  const hostname = opts.hostname ?? osHostname();
+  const tls =
+    opts.tlsCertFile && opts.tlsKeyFile
+      ? await loadCertificateFiles(opts.tlsCertFile, opts.tlsKeyFile)
+      : await ensureIdsCertificate(kube, [...opts.advertiseAddresses, hostname], log);
+
+  const cleanups: Array<() => Promise<void> | void> = [() => config.stop()];
+  let ids: IdentityServer | undefined;
+  let health: HealthServer | undefined;
+  let elector: LeaderElector | undefined;
+  try {
+    ids = await startIdentityServer({
+      port: opts.idsPort,
+      ...(opts.idsBindAddress ? { host: opts.idsBindAddress } : {}),
+      tls,
+      identity: () => ({
+        clusterId,
+        ...(config.config.clusterName ? { clusterName: config.config.clusterName } : {}),
+        guestNamespace: opts.namespace,
+      }),
+      log,
+      metrics,
+    });
+    const idsServer = ids;
+    cleanups.push(() => idsServer.close());
+
+    const identity = opts.identity ?? `${hostname}-${randomBytes(4).toString('hex')}`;
+    const fetcher = new IdentityFetcher({
+      concurrency: opts.idsConcurrency,
+      timeoutMs: opts.idsTimeoutMs,
+      ...(opts.peerCaBundle ? { caBundle: opts.peerCaBundle } : {}),
+      metrics,
+    });
+    cleanups.push(() => fetcher.close());
+    const authPort = opts.authPort ?? ids.port;
+    let work: LeaderWork | undefined;
+    let workStopping: Promise<void> = Promise.resolve();
+    elector = new LeaderElector(kube, {
+      leaseName: opts.leaseName,
+      identity,
+      leaseDurationSeconds: opts.leaseDurationSeconds,
+      retryPeriodMs: opts.renewIntervalMs,
+      renewDeadlineMs: Math.floor(opts.leaseDurationSeconds * 1000 * (2 / 3)),
+      log: log.child({ part: 'leader' }),
+      onStartedLeading: () => {
+        log.info({ identity }, 'leading: starting discovery');
+        metrics.isLeader.set(1);
+        const next = new LeaderWork(kube, config, fetcher, clusterId, authPort, opts, metrics);
+        work = next;
+        void workStopping.then(() => {
+          if (work === next) next.start();
+        });
+      },
+      onStoppedLeading: () => {
+        log.info({ identity }, 'not leading: stopping discovery');
+        metrics.isLeader.set(0);
+        const old = work;
+        work = undefined;
+        if (old)
+          workStopping = old
+            .stop()
+            .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'stop failed'));
+      },
+    });
+    const leaderElector = elector;
+    health = await startHealthServer({
+      port: opts.healthPort,
+      ...(opts.healthBindAddress ? { host: opts.healthBindAddress } : {}),
+      notReadyReason: () => (config.isLoaded ? undefined : 'ClusterConfig not read yet'),
+      metrics,
+      log,
+    });
+    const healthServer = health;
+    elector.start();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      clusterId,
+      idsPort: ids.port,
+      healthPort: health.port,
+      identity,
+      metrics,
+      isLeader: () => leaderElector.isLeader,
+      stop: () =>
+        (stopping ??= (async () => {
+          log.info('shutting down');
+          await leaderElector.stop(); // stops the discovery work (goodbye packets), releases the lease
+          await workStopping;
+          await healthServer.close();
+          for (const c of cleanups.reverse()) await c();
+          log.info('stopped');
+        })()),
+    };
+  } catch (err) {
+    await elector?.stop();
+    await health?.close();
+    for (const c of cleanups.reverse()) await c();
+    throw err;
+  }
+}

@@ -1,0 +1,213 @@
+// Resolves every SearchDomain periodically (and at once when one is created or edited), turns
+// each cluster found into a WAN ForeignCluster owned by the SearchDomain, and writes what it
+// found — and each entry's error — into the SearchDomain's status (Liqo v0.2 left it empty).
+import { DISCOVERY_API_VERSION, MIN_DISCOVERY_TTL, PLURAL_SEARCH_DOMAINS } from '../shared/api/constants.js';
+import type { SearchDomain, SearchDomainFoundCluster } from '../shared/api/types.js';
+import { resolveSearchDomain } from '../shared/lookup/dns.js';
+import type { DnsDiscoveredEndpoint, IdentityResult } from '../shared/lookup/types.js';
+import type { ForeignClusterWriter } from './foreign-cluster-writer.js';
+import type { GarbageCollector } from './garbage-collector.js';
+import type { IdentityFetcher } from './identity-fetcher.js';
+import { watchResource, type AgentKube, type WatchHandle } from './kube-access.js';
+import type { Logger } from './logger.js';
+import { errorMessage } from './logger.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface SearchDomainDiscoveryOptions {
+  ownClusterId: string;
+  intervalMs: number;
+  /** DNS servers ("host:port"); default the system's. */
+  dnsServers?: string[];
+  dnsTimeoutMs?: number;
+  log: Logger;
+  metrics?: AgentMetrics;
+}
+
+interface Tracked {
+  uid: string;
+  generation: number | undefined;
+  timer?: NodeJS.Timeout;
+  running?: Promise<void>;
+  again?: boolean;
+}
+
+/**
+ * status.ttl of a WAN ForeignCluster. Liqo used the SRV TTL as is, so a short TTL made the
+ * object flap against its 30 s re-resolution (facts §9.4); we keep it for at least three
+ * resolution periods so one failed pass does not delete it.
+ */
+export function wanTtlSeconds(recordTtl: number, intervalMs: number): number {
+  return Math.max(recordTtl, MIN_DISCOVERY_TTL, Math.ceil((3 * intervalMs) / 1000));
+}
+
+export class SearchDomainDiscovery {
+  private readonly tracked = new Map<string, Tracked>();
+  private watch: WatchHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kube: AgentKube,
+    private readonly writer: ForeignClusterWriter,
+    private readonly fetcher: IdentityFetcher,
+    private readonly gc: GarbageCollector,
+    private readonly opts: SearchDomainDiscoveryOptions,
+  ) {}
+
+  start(): void {
+    this.watch = watchResource<SearchDomain>(
+      this.kube,
+      `/apis/${DISCOVERY_API_VERSION}/${PLURAL_SEARCH_DOMAINS}`,
+      (type, sd) => {
+        const name = sd.metadata?.name;
+        if (!name) return;
+        if (type === 'DELETED') return void this.removed(name, sd.metadata.uid);
+        const known = this.tracked.get(name);
+        if (known && known.uid === sd.metadata.uid && known.generation === sd.metadata['generation']) return;
+        if (known?.timer) clearTimeout(known.timer);
+        const t: Tracked = {
+          uid: sd.metadata.uid ?? '',
+          generation: sd.metadata['generation'] as number | undefined,
+        };
+        if (known?.running) t.running = known.running;
+        this.tracked.set(name, t);
+        this.schedule(name, 0);
+      },
+      { log: this.opts.log },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch?.stop();
+    const running = [...this.tracked.values()].map((t) => {
+      if (t.timer) clearTimeout(t.timer);
+      return t.running;
+    });
+    this.tracked.clear();
+    await Promise.allSettled(running);
+  }
+
+  private removed(name: string, uid: string | undefined): void {
+    const t = this.tracked.get(name);
+    if (t?.timer) clearTimeout(t.timer);
+    this.tracked.delete(name);
+    this.gc.collectSearchDomain(name, uid).then(
+      (deleted) =>
+        deleted.length &&
+        this.opts.log.info(
+          { searchDomain: name, deleted },
+          'SearchDomain deleted; removed its ForeignClusters',
+        ),
+      (err: unknown) =>
+        this.opts.log.warn(
+          { searchDomain: name, err: errorMessage(err) },
+          'cannot remove the ForeignClusters of a deleted SearchDomain',
+        ),
+    );
+  }
+
+  private schedule(name: string, delayMs: number): void {
+    const t = this.tracked.get(name);
+    if (!t || this.stopped) return;
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      if (t.running) {
+        t.again = true; // a pass is under way; run once more when it ends
+        return;
+      }
+      t.running = this.resolveByName(name).finally(() => {
+        t.running = undefined;
+        if (this.tracked.get(name) !== t) return;
+        this.schedule(name, t.again ? 0 : this.opts.intervalMs);
+        t.again = false;
+      });
+    }, delayMs);
+  }
+
+  private async resolveByName(name: string): Promise<void> {
+    try {
+      const sd = await this.kube.liqo.searchDomains.get(name);
+      if (!sd) return;
+      await this.resolve(sd);
+    } catch (err) {
+      this.opts.log.warn({ searchDomain: name, err: errorMessage(err) }, 'SearchDomain pass failed');
+    }
+  }
+
+  /** One resolution of one SearchDomain; returns the status written. */
+  async resolve(sd: SearchDomain): Promise<SearchDomain['status']> {
+    const name = sd.metadata.name ?? sd.spec.domain;
+    const domain = sd.spec.domain;
+    const startedAt = new Date().toISOString();
+    let status: NonNullable<SearchDomain['status']>;
+    try {
+      const result = await resolveSearchDomain(domain, {
+        ...(this.opts.dnsServers?.length ? { servers: this.opts.dnsServers } : {}),
+        ...(this.opts.dnsTimeoutMs ? { queryTimeoutMs: this.opts.dnsTimeoutMs } : {}),
+      });
+      const entries: SearchDomainFoundCluster[] = result.errors.map((e) => ({
+        authUrl: '',
+        error: `${e.instance ?? e.domain}: ${e.message}`,
+      }));
+      const found = await Promise.all(result.endpoints.map((ep) => this.handleEndpoint(sd, ep)));
+      entries.push(...found);
+      status = { lastResolved: startedAt, clusters: entries };
+      this.opts.metrics?.searchDomainResolutions.inc({ outcome: result.errors.length ? 'partial' : 'ok' });
+    } catch (err) {
+      status = {
+        lastResolved: startedAt,
+        clusters: [],
+        error: `cannot resolve ${domain}: ${errorMessage(err)}`,
+      };
+      this.opts.metrics?.searchDomainResolutions.inc({ outcome: 'error' });
+    }
+    try {
+      await this.kube.liqo.searchDomains.patchStatus(name, { status });
+    } catch (err) {
+      this.opts.log.warn({ searchDomain: name, err: errorMessage(err) }, 'cannot write SearchDomain status');
+    }
+    this.opts.log.debug({ searchDomain: name, status }, 'SearchDomain resolved');
+    return status;
+  }
+
+  private async handleEndpoint(
+    sd: SearchDomain,
+    ep: DnsDiscoveredEndpoint,
+  ): Promise<SearchDomainFoundCluster> {
+    // with our own DNS server, connect to the addresses it gave (the system resolver may not know them)
+    const ownDns = Boolean(this.opts.dnsServers?.length);
+    const candidates = [ep, ...ep.fallbacks];
+    let found: IdentityResult | undefined;
+    const errors: string[] = [];
+    for (const c of candidates) {
+      try {
+        found = await this.fetcher.fetch(c.authUrl, ownDns && c.addresses.length ? c.addresses : undefined);
+        break;
+      } catch (err) {
+        errors.push(errorMessage(err));
+      }
+    }
+    if (!found) return { authUrl: ep.authUrl, error: `${ep.instance}: ${errors.join('; ')}` };
+    const entry: SearchDomainFoundCluster = {
+      clusterId: found.identity.clusterId,
+      ...(found.identity.clusterName ? { clusterName: found.identity.clusterName } : {}),
+      authUrl: found.authUrl,
+    };
+    if (found.identity.clusterId === this.opts.ownClusterId) {
+      return { ...entry, error: 'this is the local cluster; not added' };
+    }
+    try {
+      const written = await this.writer.upsert({
+        found,
+        discoveryType: 'WAN',
+        ttlSeconds: wanTtlSeconds(ep.ttl, this.opts.intervalMs),
+        join: sd.spec.autojoin ?? false,
+        searchDomain: { name: sd.metadata.name ?? '', uid: sd.metadata.uid ?? '' },
+      });
+      return { ...entry, foreignCluster: written.name };
+    } catch (err) {
+      return { ...entry, error: `cannot write the ForeignCluster: ${errorMessage(err)}` };
+    }
+  }
+}
