@@ -30,6 +30,8 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   /** Build kube-apiserver with Go when it is not found (default true). */
   build?: boolean;
+  /** Prefix of the temporary directory's name (default `liqo-controlplane-`). */
+  tempDirPrefix?: string;
   /** Bound on waiting for /readyz (default 90 s: two shared cores can be slow). */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -87,7 +89,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const binaries = await ensureBinaries({ build: opts.build ?? true, log });
-  const dir = mkdtempSync(join(tmpdir(), 'liqo-controlplane-'));
+  const dir = mkdtempSync(join(tmpdir(), opts.tempDirPrefix ?? 'liqo-controlplane-'));
   const removeDir = removeOnExit(dir);
   // etcd's fsyncs dominate API latency on a disk; tmpfs makes them free (3.4 has no --unsafe-no-fsync).
   const etcdData = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/liqo-etcd-') : join(dir, 'etcd-data');
@@ -124,7 +126,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const files = writePki(dir, pki);
     const admin = createClientCertificate(pki.clientCa, 'liqo-test-admin', ['system:masters']);
     const endpoint: Endpoint = { server: `https://127.0.0.1:${apiPort}`, caPem: pki.servingCa.certPem };
-    const adminKubeconfig = join(dir, 'admin.kubeconfig');
+    const adminKubeconfig = join(dir, 'kubeconfig');
     writeFileSync(adminKubeconfig, kubeconfigYaml(endpoint, 'liqo-test-admin', admin), { mode: 0o600 });
 
     await waitForHttpOk(`${etcdUrl}/health`, {

@@ -25,7 +25,8 @@ import {
 } from './webhook-configurations.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '../..');
-const CRD_DIR = join(REPO_ROOT, 'manifests/crds');
+const MANIFESTS_DIR = join(REPO_ROOT, 'manifests');
+const CRD_DIR = join(MANIFESTS_DIR, 'crds');
 
 export interface WebhookOptions {
   /** Accept loopback auth URLs (the sandbox, where peers run on 127.0.0.1); off in the e2e tests. */
@@ -48,6 +49,8 @@ export interface LiqoEnvironment {
   /** Re-creates both webhook configurations (caBundle is then re-injected by the webhook). */
   installWebhookConfigurations(failurePolicy?: FailurePolicy): Promise<void>;
   deleteWebhookConfigurations(): Promise<void>;
+  /** Sets failurePolicy on every webhook of both configurations (caBundle and the rest kept). */
+  setFailurePolicy(policy: FailurePolicy): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,7 +109,9 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
     const installWebhookConfigurations = async (failurePolicy: FailurePolicy = 'Fail') => {
       mustSucceed(
         'installing the webhook configurations',
-        await kubectl(['apply', '-f', '-'], { input: webhookConfigurationsList(webhookUrl, failurePolicy) }),
+        await kubectl(['apply', '-f', '-'], {
+          input: webhookConfigurationsList(webhookUrl, failurePolicy, MANIFESTS_DIR),
+        }),
       );
     };
     const deleteWebhookConfigurations = async () => {
@@ -119,6 +124,22 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
           `validatingwebhookconfiguration/${WEBHOOK_CONFIGURATION_NAME}`,
         ]),
       );
+    };
+    const setFailurePolicy = async (policy: FailurePolicy) => {
+      for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+        const target = `${kind}/${WEBHOOK_CONFIGURATION_NAME}`;
+        const current = mustSucceed(`reading ${target}`, await kubectl(['get', target, '-o', 'json']));
+        const webhooks = (JSON.parse(current.stdout) as { webhooks?: unknown[] }).webhooks ?? [];
+        const ops = webhooks.map((_, i) => ({
+          op: 'replace',
+          path: `/webhooks/${i}/failurePolicy`,
+          value: policy,
+        }));
+        mustSucceed(
+          `patching ${target}`,
+          await kubectl(['patch', target, '--type=json', '--patch', JSON.stringify(ops)]),
+        );
+      }
     };
     const stopWebhook = async () => {
       await webhook?.stop();
@@ -182,6 +203,7 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
       startWebhook,
       installWebhookConfigurations,
       deleteWebhookConfigurations,
+      setFailurePolicy,
       async stop() {
         await stopWebhook();
         await controlPlane.stop();
