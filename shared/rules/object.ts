@@ -19,7 +19,7 @@ export function isAbsent(value: unknown): boolean {
 
 /** Reads an own property without touching prototypes or getters that could throw. */
 export function ownValue(obj: unknown, key: string): unknown {
-  if (!isPlainObject(obj)) return undefined;
+  if (typeof obj !== 'object' || obj === null) return undefined;
   const descriptor = Object.getOwnPropertyDescriptor(obj, key);
   return descriptor && 'value' in descriptor ? descriptor.value : undefined;
 }
@@ -29,26 +29,47 @@ export function setOwn(obj: PlainObject, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** An empty container of the same kind (array, plain or null-prototype object), or undefined for non-JSON. */
+function emptyLike(value: object): unknown[] | PlainObject | undefined {
+  if (Array.isArray(value)) return [];
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype) return {};
+  if (proto === null) return Object.create(null) as PlainObject;
+  return undefined; // Date, Map...: not JSON, kept by reference
+}
+
 /**
  * A deep copy of JSON-like data. Arrays and objects are copied; anything else (numbers,
- * strings, but also exotic values a fuzzer may produce) is kept by reference. Never throws.
+ * strings, but also exotic values a fuzzer may produce) is kept by reference. Iterative, so
+ * a deeply nested body cannot overflow the stack: never throws.
  */
-export function cloneJson<T>(value: T, seen = new WeakMap<object, unknown>()): T {
+export function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  const cached = seen.get(value);
-  if (cached !== undefined) return cached as T;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    seen.set(value, out);
-    for (const item of value) out.push(cloneJson(item, seen));
-    return out as T;
+  const rootCopy = emptyLike(value);
+  if (rootCopy === undefined) return value;
+  const copies = new Map<object, unknown>([[value, rootCopy]]);
+  const pending: [object, unknown[] | PlainObject][] = [[value, rootCopy]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [source, target] = next;
+    for (const key of Object.keys(source)) {
+      let child = ownValue(source, key);
+      if (typeof child === 'object' && child !== null) {
+        const known = copies.get(child);
+        if (known !== undefined) child = known;
+        else {
+          const copy = emptyLike(child);
+          if (copy !== undefined) {
+            copies.set(child, copy);
+            pending.push([child, copy]);
+            child = copy;
+          }
+        }
+      }
+      if (Array.isArray(target)) target[Number(key)] = child;
+      else setOwn(target, key, child);
+    }
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value; // Date, Map...: not JSON
-  const out: PlainObject = proto === null ? (Object.create(null) as PlainObject) : {};
-  seen.set(value, out);
-  for (const key of Object.keys(value)) setOwn(out, key, cloneJson(ownValue(value, key), seen));
-  return out as T;
+  return rootCopy as T;
 }
 
 /** A warning capped at Kubernetes' 120 characters. */

@@ -92,6 +92,10 @@ function assertWellFormed(result: ValidationResult): void {
   for (const error of result.errors) {
     assert.equal(typeof error.field, 'string');
     assert.ok(error.field.length > 0 && typeof error.message === 'string' && error.message.length > 0);
+    assert.ok(
+      typeof error.accepted === 'string' && error.accepted.length > 0,
+      `${error.field}: no "accepted"`,
+    );
   }
   for (const warning of result.warnings)
     assert.ok(typeof warning === 'string' && warning.length <= MAX_WARNING_LENGTH, warning);
@@ -204,6 +208,21 @@ describe('rules: properties', () => {
       );
     });
   }
+
+  it('defaulting and validation survive a body nested 200 000 levels deep', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    for (const [kind, rules] of kinds) {
+      const obj = {
+        kind,
+        metadata: { name: 'x' },
+        spec: { authUrl: 'https://10.0.0.1', domain: 'a.example', extra: deep },
+      };
+      const defaulted = rules.applyDefaults(obj) as { spec: { extra: unknown } };
+      assert.notEqual(defaulted.spec.extra, deep, 'copied, not shared');
+      assertWellFormed(rules.validate(defaulted, obj));
+    }
+  });
 
   it('a normalised authUrl is accepted iff the original was, and normalising twice changes nothing', () => {
     fc.assert(
