@@ -121,6 +121,7 @@ async function main(): Promise<void> {
         }
         const rttNow = await measuredRtt(server);
         const [oursMs, liqoMs] = [median(oursTimes), median(liqoTimes)];
+        if (process.env.DNS_BENCH_VERBOSE) console.log({ oursTimes, liqoTimes });
         console.log(
           `${String(rtt).padStart(6)} ms | ${rttNow.toFixed(2).padStart(9)} ms | ${oursMs.toFixed(0).padStart(9)} |` +
             ` ${liqoMs.toFixed(0).padStart(23)} | ${(liqoMs / oursMs).toFixed(1)}x`,

@@ -87,8 +87,10 @@ export async function resolveSearchDomain(
   const run = new SearchRun(resolver, settings, options.signal);
   try {
     const found = await findInstances(run, name);
+    // Shared by all instances: clusters behind one ingress host ask for its addresses once.
+    const targets = new Map<string, Promise<TargetOutcome>>();
     const outcomes = await mapWithPool(found.instances, settings.concurrency, (instance) =>
-      resolveInstance(run, name, instance, options.random ?? Math.random),
+      resolveInstance(run, name, instance, targets, options.random ?? Math.random),
     );
     return assemble(outcomes, found.errors);
   } finally {
@@ -135,6 +137,7 @@ async function resolveInstance(
   run: SearchRun,
   domain: string,
   instance: Instance,
+  targets: Map<string, Promise<TargetOutcome>>,
   random: () => number,
 ): Promise<InstanceOutcome> {
   const fail = (message: string): DnsEntryError => ({ domain, instance: instance.name, message });
@@ -166,12 +169,11 @@ async function resolveInstance(
       }
     }
 
-    const targets = new Map<string, Promise<TargetOutcome>>();
     for (const record of usable) {
       const key = record.name.toLowerCase();
       if (targets.has(key)) continue;
       const outcome = resolveTarget(run, record.name);
-      // Awaited one by one below: after the first rejection (deadline) the rest stay handled.
+      // Awaited one by one (and maybe by other instances): a deadline rejection stays handled.
       outcome.catch(() => undefined);
       targets.set(key, outcome);
     }
