@@ -105,7 +105,7 @@ export function dryRunOption<T>(y: Argv<T>) {
   return y.option('dry-run', {
     type: 'string',
     choices: ['none', 'client', 'server'] as const,
-    default: 'none',
+    // no default: yargs would substitute it for a bare --dry-run
     describe: 'client: only print what would be sent; server: let the API server and webhook check it',
     // kubectl accepts a bare --dry-run as "client"
     coerce: (v: unknown) => (v === '' || v === true ? 'client' : v),

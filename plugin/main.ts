@@ -89,6 +89,10 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
 
 // Run only as the program, not when a test imports this module.
 if (typeof require !== 'undefined' && require.main === module) {
+  // `kubectl liqo list | head -1`: a closed pipe ends us quietly, as it does kubectl
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   void main(process.argv.slice(2), processIO()).then((code) => {
     // Exit now rather than wait for idle keep-alive sockets; stdout to a pipe or file is
     // synchronous on Linux, so nothing written is lost.

@@ -76,11 +76,11 @@ async function manifests(opts: InstallOptions): Promise<ManifestObject[]> {
       throw new UserError(`--ca-file: cannot read ${opts.caFile}`);
     });
   }
+  const rendered = await renderManifests('', opts.withoutAgent ? ['agent'] : []);
   return applyOrder(
-    shapeManifests(await renderManifests(), {
+    shapeManifests(rendered, {
       ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
       ...(caBundle ? { caBundle } : {}),
-      ...(opts.withoutAgent ? { withoutAgent: true } : {}),
     }),
   );
 }

@@ -61,23 +61,28 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
   if (opts.wait && mode !== 'none') throw new UserError('--wait cannot be combined with --dry-run');
   const waitMs = parseDuration(opts.timeout ?? '2m', '--timeout') ?? 120_000;
   const resources = await connect(opts, io);
-  const authUrl = await resolveAuthUrl(resources, opts.target);
+  const { authUrl, foreignCluster } = await resolveTarget(resources, opts.target);
   const identity = await fetchIdentityOrFail(authUrl, {
     timeoutMs: parseDuration(opts.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
   });
-  if (identity.trustMode === 'Untrusted') {
-    io.stderr.write(
-      `Warning: ${authUrl} has an untrusted certificate${identity.untrustedReason ? ` (${identity.untrustedReason})` : ''}; ` +
-        `recorded its SHA-256 fingerprint ${identity.certificateSha256}\n`,
-    );
-  }
   const outcome = await joinCluster(resources, {
     identity,
-    ...(opts.name ? { name: opts.name } : {}),
+    // a target naming a ForeignCluster updates that one (and refuses if /ids answers as another)
+    ...(opts.name
+      ? { name: opts.name }
+      : foreignCluster?.metadata.name
+        ? { name: foreignCluster.metadata.name }
+        : {}),
     dryRun: mode,
     ownClusterId: await resources.readOwnClusterId(),
   });
+  if (identity.trustMode === 'Untrusted' && outcome.action !== 'unchanged') {
+    const why = identity.untrustedReason ? ` (${identity.untrustedReason})` : '';
+    io.stderr.write(
+      `Warning: ${authUrl} has an untrusted certificate${why}; recorded its SHA-256 fingerprint ${identity.certificateSha256}\n`,
+    );
+  }
   const format = opts.output ?? 'table';
   let shown: ForeignCluster = outcome.foreignCluster;
   if (format === 'table')
@@ -90,10 +95,13 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
 }
 
 /** A URL is used as given; anything else names a ForeignCluster (by name or cluster id). */
-async function resolveAuthUrl(resources: LiqoResources, target: string): Promise<string> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+async function resolveTarget(
+  resources: LiqoResources,
+  target: string,
+): Promise<{ authUrl: string; foreignCluster?: ForeignCluster }> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return { authUrl: target };
   const fc = await findForeignCluster(resources, target);
-  if (fc?.spec?.authUrl) return fc.spec.authUrl;
+  if (fc?.spec?.authUrl) return { authUrl: fc.spec.authUrl, foreignCluster: fc };
   if (fc)
     throw new UserError(`ForeignCluster "${fc.metadata.name}" has no spec.authUrl to read the identity from`);
   const hint = /^[\w.-]+:\d+$/.test(target) ? ` (did you mean https://${target}?)` : '';

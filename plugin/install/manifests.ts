@@ -28,8 +28,11 @@ async function readManifestText(path: string): Promise<string> {
   }
 }
 
-/** Renders a kustomization that uses only `resources:` (files and directories), in its order. */
-export async function renderManifests(dir = ''): Promise<ManifestObject[]> {
+/**
+ * Renders a kustomization that uses only `resources:` (files and directories), in its order,
+ * leaving out the sub-directories named in `skipDirs` (e.g. "agent").
+ */
+export async function renderManifests(dir = '', skipDirs: string[] = []): Promise<ManifestObject[]> {
   const { parse, parseAllDocuments } = await import('yaml');
   const kustomizationPath = `${dir}kustomization.yaml`;
   const kustomization = parse(await readManifestText(kustomizationPath)) as {
@@ -52,7 +55,7 @@ export async function renderManifests(dir = ''): Promise<ManifestObject[]> {
         const obj = doc.toJS() as ManifestObject | null;
         if (obj && typeof obj === 'object' && obj.kind) objects.push(obj);
       }
-    } else {
+    } else if (!skipDirs.includes(resource.replace(/^\.\//, '').replace(/\/$/, ''))) {
       objects.push(...(await renderManifests(`${path.replace(/\/$/, '')}/`)));
     }
   }
@@ -67,22 +70,15 @@ export interface InstallShape {
   webhookUrl?: string;
   /** PEM CA for --webhook-url (else the webhook's --bootstrap-tls injects its own). */
   caBundle?: string;
-  /** Leave out the discovery agent. */
-  withoutAgent?: boolean;
-}
-
-export function isAgentObject(o: ManifestObject): boolean {
-  return /agent/.test(o.metadata.name) && o.kind !== 'CustomResourceDefinition';
 }
 
 function isWebhookWorkload(o: ManifestObject): boolean {
   return WORKLOAD_KINDS.includes(o.kind) && /webhook/.test(o.metadata.name);
 }
 
-/** Applies --webhook-url / --without-agent to the rendered objects. */
+/** Applies --webhook-url to the rendered objects. */
 export function shapeManifests(objects: ManifestObject[], shape: InstallShape): ManifestObject[] {
   let out = objects;
-  if (shape.withoutAgent) out = out.filter((o) => !isAgentObject(o));
   if (shape.webhookUrl) {
     const base = shape.webhookUrl.replace(/\/+$/, '');
     out = out
