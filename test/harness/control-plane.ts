@@ -16,6 +16,8 @@ export interface ControlPlane {
   readonly dir: string;
   readonly adminKubeconfig: string;
   readonly binaries: ControlPlaneBinaries;
+  /** etcd and kube-apiserver, e.g. to notice one exiting. */
+  readonly processes: readonly ManagedProcess[];
   /** Milliseconds from the call to a ready /readyz. */
   readonly startupMs: number;
   /** The real kubectl with the admin kubeconfig. */
@@ -96,7 +98,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const removeEtcdData = removeOnExit(etcdData);
   const processes: ManagedProcess[] = [];
   const stop = async () => {
-    await Promise.all(processes.reverse().map((p) => p.stop()));
+    await Promise.all([...processes].reverse().map((p) => p.stop()));
     removeEtcdData();
     removeDir();
   };
@@ -181,6 +183,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       dir,
       adminKubeconfig,
       binaries,
+      processes: [...processes],
       startupMs,
       kubectl: (args, runOpts) => kubectlWith(adminKubeconfig, args, runOpts),
       shell: (script, runOpts) => shellWith(adminKubeconfig, script, runOpts),
