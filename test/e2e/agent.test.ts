@@ -1,7 +1,8 @@
 // The whole agent (startAgent, in this process, mDNS off) against the harness's Liqo
 // environment — real etcd, kube-apiserver, CRDs and admission webhook — with a real BIND
 // serving a SearchDomain and real HTTPS /ids servers as peers on loopback, some of which
-// hang or lie. Checked through the real kubectl.
+// hang or lie. The agent runs as a user holding exactly the RBAC of manifests/agent, so every
+// case also shows that those permissions suffice. Checked through the real kubectl.
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
@@ -11,6 +12,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent.js';
 import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { httpGet } from '../harness/network.js';
+import { join } from 'node:path';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
 import { eventually } from './agent-cluster-fixture.js';
@@ -22,6 +24,8 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
   let env: LiqoEnvironment;
   let bind: RunningBind;
   let agent: RunningAgent;
+  let agentKubeconfig: string;
+  const AGENT_USER = 'liqo-agent-e2e';
   const peers: Record<string, IdsServer> = {};
 
   const kubectl = (args: string[], input?: string) =>
@@ -44,6 +48,31 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
   before(async function () {
     this.timeout(240_000);
     env = await startLiqoEnvironment({ build: false, webhook: { allowLoopbackAuthUrl: true } });
+    // the manifests' ClusterRole and Role, bound to a test user instead of the ServiceAccount
+    const rbac = await kubectl(['apply', '-f', join(import.meta.dirname, '../../manifests/agent/rbac.yaml')]);
+    assert.equal(rbac.code, 0, rbac.stderr);
+    for (const args of [
+      [
+        'create',
+        'clusterrolebinding',
+        AGENT_USER,
+        '--clusterrole=liqo-discovery-agent',
+        `--user=${AGENT_USER}`,
+      ],
+      [
+        '-n',
+        'liqo',
+        'create',
+        'rolebinding',
+        AGENT_USER,
+        '--role=liqo-discovery-agent',
+        `--user=${AGENT_USER}`,
+      ],
+    ]) {
+      const r = await kubectl(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    agentKubeconfig = env.controlPlane.createUserKubeconfig(AGENT_USER);
     const keyPem = await testKeyPem();
     const cert = createServingCertificate({ commonName: 'peer', hosts: ['127.0.0.1'], keyPem });
     for (const id of ['peer-one', 'peer-two']) {
@@ -64,7 +93,7 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
       ttl: 30,
     });
     agent = await startAgent({
-      kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.adminKubeconfig }),
+      kubeConfig: await loadKubeConfig({ kubeconfig: agentKubeconfig }),
       namespace: 'liqo',
       idsPort: 0,
       idsBindAddress: '127.0.0.1',
@@ -227,6 +256,20 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
     assert.match(m.body, /liqo_agent_is_leader 1/);
     assert.match(m.body, /liqo_agent_foreign_cluster_writes_total\{type="WAN",action="created"\} 2/);
     assert.match(m.body, /liqo_agent_identity_fetches_total\{outcome="TIMEOUT"\} [1-9]/);
+  });
+
+  it('runs with least privilege: no other Secrets, no other namespaces, no ClusterConfig writes', async () => {
+    const canI = async (...args: string[]) =>
+      (
+        await env.controlPlane.kubectl([`--kubeconfig=${agentKubeconfig}`, 'auth', 'can-i', ...args])
+      ).stdout.trim();
+    assert.equal(await canI('list', 'secrets', '-n', 'liqo'), 'no');
+    assert.equal(await canI('get', 'secrets/other', '-n', 'liqo'), 'no');
+    assert.equal(await canI('get', 'secrets/liqo-agent-ids-tls', '-n', 'liqo'), 'yes');
+    assert.equal(await canI('create', 'leases', '-n', 'default'), 'no');
+    assert.equal(await canI('patch', 'clusterconfigs'), 'no');
+    assert.equal(await canI('delete', 'searchdomains'), 'no');
+    assert.equal(await canI('delete', 'foreignclusters'), 'yes');
   });
 
   it('releases the Lease on graceful stop', async () => {
