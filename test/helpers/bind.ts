@@ -8,6 +8,8 @@
 //
 // A zone text without an SOA record gets `$ORIGIN`, `$TTL`, SOA and NS lines prepended, so the
 // guide's records can be pasted as they are. BIND rotates answer order: sort before comparing.
+// startDnsRelay() puts a relay in front of it that adds latency or swallows chosen query types
+// (a distant or unresponsive server, without netem).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { promises as dns } from 'node:dns';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
