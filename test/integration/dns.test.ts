@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { resolveSearchDomain } from '../../shared/lookup/dns.js';
 import {
+  buildAuthUrl,
   normalizeSearchDomain,
   orderSrvRecords,
   parseDnsServer,
@@ -98,6 +99,10 @@ literal SRV 0 0 443 127.0.0.70.
 half SRV 0 0 443 host-ok
 half SRV 10 0 443 nowhere`,
   'empty.test': `www A 127.0.0.80`,
+  'ttl.test': `@ PTR short
+short SRV 0 0 443 h
+h 60 A 127.0.0.90
+h 45 AAAA ::1`,
   'big.test': bigZone(),
 };
 
@@ -273,6 +278,11 @@ describe('DNS-SD resolver against BIND', function () {
         ],
       ],
     );
+  });
+
+  it('reports the smallest address TTL of the chain', async () => {
+    const result = await resolve('ttl.test');
+    assert.equal(result.endpoints[0]?.ttl, 45);
   });
 
   it('says so when neither PTR form exists, without throwing', async () => {
@@ -495,6 +505,11 @@ describe('DNS-SD record helpers', () => {
       ok: false,
       message: 'domain must be a string, got undefined',
     });
+  });
+
+  it('builds auth URLs from host names and bracketed IPv6 literals', () => {
+    assert.equal(buildAuthUrl('auth.server.example.com.', 443), 'https://auth.server.example.com:443');
+    assert.equal(buildAuthUrl('2001:db8::1', 8443), 'https://[2001:db8::1]:8443');
   });
 
   it('keeps the first of duplicate TXT keys, case-insensitively', () => {
