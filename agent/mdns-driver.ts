@@ -1,0 +1,37 @@
+// Adapts shared/lookup/mdns.ts to the agent's MdnsDriver. The browser reports a peer when it
+// first resolves and whenever a response confirms it; on top of that the driver re-reports
+// every peer still in the browser's cache on a steady beat, so a peer stays fresh exactly as
+// long as its records are alive (until their TTL runs out or a goodbye removes them).
+import { MdnsAdvertiser, MdnsBrowser } from '../shared/lookup/mdns.js';
+import type { MdnsDriver } from './lan-discovery.js';
+import type { Logger } from './logger.js';
+
+const REPORT_CACHED_PEERS_MS = 5000;
+
+export function sharedMdnsDriver(log: Logger): MdnsDriver {
+  return {
+    async advertise(opts) {
+      const advertiser = new MdnsAdvertiser(opts);
+      await advertiser.start();
+      return { stop: () => advertiser.stop() };
+    },
+    async browse(opts, onPeer) {
+      const browser = new MdnsBrowser(opts);
+      browser.on('peer', onPeer);
+      browser.on('added', onPeer);
+      browser.on('updated', onPeer);
+      browser.on('warning', (err: Error) => log.debug({ err: err.message }, 'mDNS packet dropped'));
+      await browser.start();
+      const timer = setInterval(() => {
+        for (const peer of browser.peers()) onPeer(peer);
+      }, REPORT_CACHED_PEERS_MS);
+      timer.unref();
+      return {
+        stop: async () => {
+          clearInterval(timer);
+          await browser.stop();
+        },
+      };
+    },
+  };
+}
