@@ -127,6 +127,8 @@ export interface BrowseOptions {
   /** Default both _liqo_auth._tcp and _liqo._tcp. */
   serviceTypes?: string[];
   signal?: AbortSignal;
+  /** One-shot: called with each peer as soon as it is resolved (rows appear as they arrive). */
+  onPeer?: (peer: MdnsPeer) => void;
 }
 
 export interface AdvertiseOptions {

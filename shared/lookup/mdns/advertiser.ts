@@ -1,0 +1,342 @@
+// The LAN advertiser (SPEC §2, RFC 6762 §6-§10): probes its unique names, renames on conflict,
+// announces twice one second apart, answers queries (shared answers after 20-120 ms, unique ones
+// at once, QU and legacy unicast honoured, known answers suppressed, at most one multicast of a
+// record per second per interface) and says goodbye (TTL 0) on stop.
+import type { RemoteInfo } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { Answer, Packet, Question } from 'dns-packet';
+import type { AdvertiseOptions } from '../types.js';
+import { rdataKey, type CachedType } from './cache.js';
+import {
+  answerQuery,
+  buildRecords,
+  compareRecordSets,
+  uniqueNames,
+  wantsUnicast,
+  type OwnRecord,
+  type PublishedNames,
+} from './advertiser-records.js';
+import {
+  DEFAULT_SERVICE_TYPES,
+  ANY_TYPE,
+  MDNS_PORT,
+  fullServiceType,
+  hostLabel,
+  normalizeName,
+  renamedHost,
+  renamedInstance,
+  ttlOf,
+} from './names.js';
+import { MdnsTransport, type MdnsEndpoint } from './sockets.js';
+
+const PROBE_INTERVAL_MS = 250;
+const PROBE_COUNT = 3;
+const ANNOUNCE_COUNT = 2;
+const MAX_RENAMES = 32;
+
+type State = 'idle' | 'probing' | 'announced' | 'stopped';
+
+function validate(opts: AdvertiseOptions): void {
+  const id = opts.clusterId;
+  if (typeof id !== 'string' || id.length === 0)
+    throw new Error('mDNS advertiser: clusterId must be a non-empty string');
+  if (id.includes('.') || Buffer.byteLength(id) > 50) {
+    throw new Error(
+      `mDNS advertiser: clusterId "${id}" must be one DNS label of at most 50 bytes without dots (e.g. a UUID)`,
+    );
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) {
+    throw new Error(`mDNS advertiser: port ${String(opts.port)} must be an integer in 1-65535`);
+  }
+  if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 1)) {
+    throw new Error(`mDNS advertiser: ttl ${String(opts.ttl)} must be a positive whole number of seconds`);
+  }
+}
+
+/** Events: 'renamed' ({instance, host}), 'announced', 'warning' (Error). */
+export class MdnsAdvertiser extends EventEmitter {
+  private readonly transport: MdnsTransport;
+  private readonly baseHost: string;
+  private names: PublishedNames;
+  private state: State = 'idle';
+  private renames = 0;
+  private generation = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly lastMulticast = new Map<string, number>();
+  private probeOutcome: ((result: 'won' | 'conflict' | 'deferred') => void) | undefined;
+  private announced = false;
+  private readonly wakers = new Set<() => void>();
+  private conflictedHost = false;
+
+  constructor(private readonly opts: AdvertiseOptions) {
+    super();
+    validate(opts);
+    this.baseHost = hostLabel(opts.hostname ?? `liqo-${opts.clusterId}`);
+    const txt: Record<string, string | undefined> = {
+      txtvers: '1',
+      id: opts.clusterId,
+      name: opts.clusterName,
+    };
+    this.names = {
+      serviceTypes: (opts.serviceTypes?.length ? opts.serviceTypes : DEFAULT_SERVICE_TYPES).map(
+        fullServiceType,
+      ),
+      instance: opts.clusterId,
+      host: this.baseHost,
+      port: opts.port,
+      txt,
+      ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
+    };
+    this.transport = new MdnsTransport(opts.interfaces, (p, r, e) => this.handlePacket(p, r, e));
+    this.transport.on('warning', (err: Error) => this.emit('warning', err));
+  }
+
+  /** The instance label in use (the cluster id, or "<id> (n)" after a conflict). */
+  get instance(): string {
+    return this.names.instance;
+  }
+
+  /** The host name in use, without ".local". */
+  get hostname(): string {
+    return this.names.host;
+  }
+
+  /** Probes, renames as needed, announces once; resolves when the names are claimed. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    this.state = 'probing';
+    await this.transport.start();
+    await this.sleep(Math.random() * PROBE_INTERVAL_MS);
+    await this.claimNames();
+  }
+
+  private async claimNames(): Promise<void> {
+    for (;;) {
+      if (this.isStopped()) return;
+      this.state = 'probing';
+      const outcome = await this.probe();
+      if (this.isStopped()) return;
+      if (outcome === 'won') break;
+      if (outcome === 'deferred') {
+        await this.sleep(1000); // §8.2: lost a simultaneous probe; try the same names again
+        continue;
+      }
+      this.renames += 1;
+      if (this.renames > MAX_RENAMES)
+        throw new Error(`mDNS advertiser: gave up after ${MAX_RENAMES} name conflicts`);
+      if (this.renames >= 15) await this.sleep(5000); // §8.1 rate limit after many conflicts
+      this.names = {
+        ...this.names,
+        instance: renamedInstance(this.opts.clusterId, this.renames + 1),
+        host: this.conflictedHost ? renamedHost(this.baseHost, this.renames + 1) : this.names.host,
+      };
+      this.conflictedHost = false;
+      this.emit('renamed', { instance: this.names.instance, host: this.names.host });
+    }
+    if (this.isStopped()) return;
+    this.state = 'announced';
+    const generation = ++this.generation;
+    await this.announce();
+    this.emit('announced');
+    for (let i = 1; i < ANNOUNCE_COUNT; i++) {
+      this.later(1000 * i, () => {
+        if (this.generation === generation && this.state === 'announced') void this.announce();
+      });
+    }
+  }
+
+  private probe(): Promise<'won' | 'conflict' | 'deferred'> {
+    return new Promise((resolve) => {
+      let sent = 0;
+      const done = (result: 'won' | 'conflict' | 'deferred') => {
+        if (!this.probeOutcome) return;
+        this.probeOutcome = undefined;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      this.probeOutcome = done;
+      const sendProbe = () => {
+        if (this.isStopped()) return done('conflict');
+        if (sent === PROBE_COUNT) return done('won');
+        sent += 1;
+        void this.transport.sendAll((endpoint) => {
+          const records = this.records(endpoint);
+          const questions: Question[] = [...uniqueNames(records)].map((name) => ({
+            name,
+            type: ANY_TYPE,
+            class: 'IN',
+          }));
+          return {
+            type: 'query' as const,
+            id: 0,
+            flags: 0,
+            questions,
+            authorities: records.filter((r) => r.unique).map((r) => r.answer),
+          };
+        });
+        timer = setTimeout(sendProbe, PROBE_INTERVAL_MS);
+      };
+      let timer = setTimeout(sendProbe, 0);
+    });
+  }
+
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private records(endpoint: MdnsEndpoint): OwnRecord[] {
+    return buildRecords(this.names, endpoint);
+  }
+
+  /** Every unique record this advertiser publishes on any interface (its own echoes match). */
+  private ownUniqueKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const e of this.transport.openEndpoints)
+      for (const r of this.records(e)) if (r.unique) keys.add(r.key);
+    return keys;
+  }
+
+  private async announce(): Promise<void> {
+    const now = Date.now();
+    await this.transport.sendAll((endpoint) => {
+      const records = this.records(endpoint);
+      for (const r of records) this.lastMulticast.set(`${endpoint.name}/${endpoint.family}|${r.key}`, now);
+      return { type: 'response', id: 0, flags: 1 << 10, answers: records.map((r) => r.answer) };
+    });
+    this.announced = true;
+  }
+
+  private handlePacket(packet: Packet, rinfo: RemoteInfo, endpoint: MdnsEndpoint): void {
+    if (this.state === 'idle' || this.state === 'stopped') return;
+    if (packet.type === 'response')
+      return this.checkConflicts([...(packet.answers ?? []), ...(packet.additionals ?? [])]);
+    if (packet.type !== 'query') return;
+    if ((packet.authorities ?? []).length > 0 && this.state === 'probing') this.tieBreak(packet);
+    if (this.state !== 'announced') return;
+    this.respond(packet, rinfo, endpoint);
+  }
+
+  /** A response holding one of our unique names with other data is a conflict (§8.1, §9). */
+  private checkConflicts(records: Answer[]): void {
+    const names = new Set<string>();
+    for (const e of this.transport.openEndpoints) for (const n of uniqueNames(this.records(e))) names.add(n);
+    const ours = this.ownUniqueKeys();
+    const host = `${this.names.host}.local`;
+    for (const r of records) {
+      if (!r || typeof r.name !== 'string' || ttlOf(r) === 0) continue;
+      const name = normalizeName(r.name);
+      if (!names.has(name) || !['SRV', 'TXT', 'A', 'AAAA'].includes(r.type)) continue;
+      const key = `${name}|${r.type}|${rdataKey(r.type as CachedType, (r as { data?: unknown }).data) ?? ''}`;
+      if (ours.has(key)) continue;
+      if (this.state === 'probing') {
+        if (name === host) this.conflictedHost = true;
+        this.probeOutcome?.('conflict');
+      } else if (this.state === 'announced') {
+        this.emit('warning', new Error(`mDNS conflict on ${r.name} ${r.type}; probing again`));
+        this.generation += 1;
+        this.state = 'probing';
+        void this.claimNames().catch((err: Error) => this.emit('warning', err));
+      }
+      return;
+    }
+  }
+
+  /** §8.2: two hosts probing the same name; the lexicographically later authority data wins. */
+  private tieBreak(query: Packet): void {
+    const names = new Set<string>();
+    for (const e of this.transport.openEndpoints) for (const n of uniqueNames(this.records(e))) names.add(n);
+    const theirs = (query.authorities ?? []).filter(
+      (a) => a && typeof a.name === 'string' && names.has(normalizeName(a.name)),
+    );
+    if (theirs.length === 0) return;
+    const ours = this.ownUniqueKeys();
+    const theirKeys = theirs.map((a) => ({
+      type: a.type,
+      key: `${normalizeName(a.name)}|${a.type}|${rdataKey(a.type as CachedType, (a as { data?: unknown }).data) ?? ''}`,
+    }));
+    if (theirKeys.every((k) => ours.has(k.key))) return; // our own probe, looped back
+    const probed = new Set(theirKeys.map((k) => k.key.split('|')[0]));
+    const mine = [...ours]
+      .filter((k) => probed.has(k.split('|')[0]))
+      .map((key) => ({ type: key.split('|')[1] ?? '', key }));
+    if (compareRecordSets(mine, theirKeys) < 0) this.probeOutcome?.('deferred');
+  }
+
+  private respond(query: Packet, rinfo: RemoteInfo, endpoint: MdnsEndpoint): void {
+    const result = answerQuery(query, this.records(endpoint));
+    if (!result) return;
+    const legacy = rinfo.port !== MDNS_PORT;
+    const unicast = legacy || (query.questions ?? []).some((q) => q && wantsUnicast(q));
+    const isProbe = (query.authorities ?? []).length > 0;
+    const send = () => {
+      if (this.state !== 'announced') return;
+      const now = Date.now();
+      const limit = isProbe ? 250 : 1000;
+      const scope = `${endpoint.name}/${endpoint.family}|`;
+      const fresh = (r: OwnRecord) => unicast || now - (this.lastMulticast.get(scope + r.key) ?? 0) >= limit;
+      const answers = result.answers.filter(fresh);
+      if (answers.length === 0) return;
+      const additionals = result.additionals.filter(fresh);
+      if (!unicast) for (const r of [...answers, ...additionals]) this.lastMulticast.set(scope + r.key, now);
+      const toWire = (r: OwnRecord): Answer =>
+        legacy ? ({ ...r.answer, flush: false, ttl: Math.min(ttlOf(r.answer), 10) } as Answer) : r.answer;
+      const packet: Packet = {
+        type: 'response',
+        id: legacy ? (query.id ?? 0) : 0,
+        flags: 1 << 10,
+        ...(legacy ? { questions: query.questions ?? [] } : {}),
+        answers: answers.map(toWire),
+        additionals: additionals.map(toWire),
+      };
+      void this.transport.send(
+        endpoint,
+        packet,
+        unicast ? { address: rinfo.address, port: rinfo.port } : undefined,
+      );
+    };
+    if (!result.shared || legacy) return send();
+    // §6: shared answers wait 20-120 ms (400-500 ms when more known answers follow, TC bit)
+    const truncated = ((query.flags ?? 0) & (1 << 9)) !== 0;
+    this.later(truncated ? 400 + Math.random() * 100 : 20 + Math.random() * 100, send);
+  }
+
+  /** Sends goodbyes (TTL 0) for everything announced, then closes the sockets. */
+  async stop(): Promise<void> {
+    if (this.isStopped()) return;
+    const wasAnnounced = this.announced;
+    this.state = 'stopped';
+    this.probeOutcome?.('conflict');
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const wake of [...this.wakers]) wake();
+    if (wasAnnounced) {
+      await this.transport.sendAll((endpoint) => ({
+        type: 'response',
+        id: 0,
+        flags: 1 << 10,
+        answers: this.records(endpoint).map((r) => ({ ...r.answer, ttl: 0 }) as Answer),
+      }));
+    }
+    await this.transport.stop();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** A pause that stop() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.wakers.delete(wake);
+        resolve();
+      };
+      this.wakers.add(wake);
+      this.later(ms, wake);
+    });
+  }
+}

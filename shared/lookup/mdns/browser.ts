@@ -1,0 +1,334 @@
+// The LAN browser: PTR queries for the Liqo service types, answers and unsolicited
+// announcements collected into a record cache, missing SRV/TXT/A/AAAA queried, peers reported.
+// Continuous mode follows RFC 6762 §5.2 (re-queries 1 s, 2 s, 4 s ... up to 60 min; refresh at
+// 80-95 % of a TTL) and §10 (expiry, goodbye, cache flush); one-shot mode settles like
+// `avahi-browse -t`.
+import type { RemoteInfo } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { Answer, Packet, Question } from 'dns-packet';
+import type { BrowseOptions, MdnsPeer } from '../types.js';
+import { RecordCache, isSrvData, type CachedRecord } from './cache.js';
+import {
+  DEFAULT_SERVICE_TYPES,
+  authUrlsFor,
+  fullServiceType,
+  instanceOf,
+  normalizeName,
+  parseTxt,
+} from './names.js';
+import { MdnsTransport, type MdnsEndpoint } from './sockets.js';
+
+const MAX_QUERY_INTERVAL_MS = 60 * 60 * 1000;
+const TICK_MS = 250;
+/** Unresolved instances/targets queried at once; the rest wait for the next round. */
+const MAX_PENDING_RESOLUTIONS = 256;
+const RESOLVE_RETRY_MS = 1000;
+const MAX_QUERY_BYTES = 1400;
+
+type BrowserMode = 'continuous' | 'once';
+
+/**
+ * Events: 'added', 'updated', 'removed' (MdnsPeer) as peers come, change and go; 'peer' (MdnsPeer)
+ * whenever a response confirms a resolved peer; 'warning' (Error) for dropped packets.
+ */
+export class MdnsBrowser extends EventEmitter {
+  private readonly serviceTypes: string[];
+  private readonly cache: RecordCache;
+  private readonly transport: MdnsTransport;
+  private readonly resolved = new Map<string, { peer: MdnsPeer; signature: string }>();
+  private readonly resolveAttempts = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private nextQueryAt = 0;
+  private queryInterval = 1000;
+  private started = false;
+  /** Last time the cache learnt something new (one-shot settling). */
+  lastNewInfoAt = 0;
+
+  constructor(
+    private readonly opts: BrowseOptions = {},
+    private readonly mode: BrowserMode = 'continuous',
+  ) {
+    super();
+    this.serviceTypes = (opts.serviceTypes?.length ? opts.serviceTypes : DEFAULT_SERVICE_TYPES).map(
+      fullServiceType,
+    );
+    this.cache = new RecordCache(new Set(this.serviceTypes.map(normalizeName)));
+    this.transport = new MdnsTransport(opts.interfaces, (packet, rinfo, endpoint) =>
+      this.handlePacket(packet, rinfo, endpoint),
+    );
+    this.transport.on('warning', (err: Error) => this.emit('warning', err));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.transport.start();
+    const now = Date.now();
+    this.lastNewInfoAt = now;
+    // §5.2: a continuous querier waits 20-120 ms so hosts starting together do not collide
+    this.nextQueryAt = this.mode === 'once' ? now : now + 20 + Math.random() * 100;
+    if (this.mode === 'once') {
+      // answered by unicast at once; the regular query follows one second later
+      void this.transport.sendLegacyQuery({ type: 'query', id: 0, flags: 0, questions: this.browseQuestions() });
+      this.nextQueryAt = now + 1000;
+    }
+    this.timer = setInterval(() => this.tick(), this.mode === 'once' ? 50 : TICK_MS);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.transport.stop();
+  }
+
+  peers(): MdnsPeer[] {
+    return [...this.resolved.values()].map((r) => r.peer);
+  }
+
+  /** Instances known from a PTR but not resolved yet (one-shot settling waits for them). */
+  pendingCount(): number {
+    return this.cache.instances().filter((i) => !this.resolved.has(i)).length;
+  }
+
+  get droppedPackets(): number {
+    return this.transport.dropped;
+  }
+
+  private handlePacket(packet: Packet, _rinfo: RemoteInfo, _endpoint: MdnsEndpoint): void {
+    if (!this.started || packet.type !== 'response') return;
+    const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])].filter(
+      (r): r is Answer => !!r && typeof r === 'object' && typeof r.name === 'string',
+    );
+    // PTR first, then what hangs off them, so additionals in the same packet are relevant
+    const order = { PTR: 0, SRV: 1, TXT: 1, A: 2, AAAA: 2 } as Record<string, number>;
+    records.sort((a, b) => (order[a.type] ?? 3) - (order[b.type] ?? 3));
+    const now = Date.now();
+    const touched = new Set<string>();
+    let changed = false;
+    for (const record of records) {
+      const result = this.cache.add(record, now);
+      if (!result) continue;
+      touched.add(result.name);
+      if (result.changed) changed = true;
+    }
+    if (touched.size === 0) return;
+    if (changed) this.lastNewInfoAt = now;
+    this.refreshPeers(touched, true);
+    this.resolveMissing(now);
+  }
+
+  /** Recomputes the peers hanging off the touched names and emits what changed. */
+  private refreshPeers(touched: Set<string>, confirmed: boolean): void {
+    const instances = new Set<string>();
+    const all = this.cache.instances();
+    for (const name of touched) {
+      if (all.includes(name)) instances.add(name);
+      if (this.resolved.has(name)) instances.add(name);
+    }
+    const hostsTouched = [...touched].filter((n) => !instances.has(n));
+    if (hostsTouched.length > 0) {
+      for (const instance of [...all, ...this.resolved.keys()]) {
+        const target = this.resolved.get(instance)?.peer.host ?? this.srvOf(instance)?.target;
+        if (target && hostsTouched.includes(normalizeName(target))) instances.add(instance);
+      }
+    }
+    for (const name of touched)
+      if (this.serviceTypes.some((t) => normalizeName(t) === name)) {
+        for (const key of this.resolved.keys()) if (!all.includes(key)) instances.add(key);
+      }
+    for (const instance of instances) this.updatePeer(instance, confirmed);
+  }
+
+  private srvOf(instance: string): { port: number; target: string } | undefined {
+    const srvs = this.cache
+      .get(instance, 'SRV')
+      .map((r) => r.data)
+      .filter(isSrvData);
+    srvs.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    return srvs[0];
+  }
+
+  private buildPeer(instance: string): MdnsPeer | undefined {
+    let ptr: CachedRecord | undefined;
+    let serviceType = '';
+    for (const type of this.serviceTypes) {
+      ptr = this.cache
+        .get(normalizeName(type), 'PTR')
+        .find((r) => normalizeName(r.data as string) === instance);
+      if (ptr) {
+        serviceType = type;
+        break;
+      }
+    }
+    const srv = this.srvOf(instance);
+    if (!ptr || !srv) return undefined;
+    const host = normalizeName(srv.target);
+    const addresses = [...this.cache.get(host, 'A'), ...this.cache.get(host, 'AAAA')].map(
+      (r) => r.data as string,
+    );
+    const authUrls = authUrlsFor(addresses, srv.port);
+    const first = authUrls[0];
+    if (!first) return undefined;
+    const fqdn = (ptr.data as string).replace(/\.$/, '');
+    const label = instanceOf(fqdn, serviceType) ?? fqdn;
+    const txtRecord = this.cache.get(instance, 'TXT')[0];
+    const txt = txtRecord ? parseTxt(txtRecord.data) : {};
+    const peer: MdnsPeer = {
+      instance: label,
+      serviceType,
+      host: srv.target.replace(/\.$/, ''),
+      port: srv.port,
+      addresses,
+      authUrl: first,
+      authUrls,
+      txt,
+      clusterId: txt.id || label,
+      ttl: ptr.ttl,
+    };
+    if (txt.name) peer.clusterName = txt.name;
+    return peer;
+  }
+
+  private updatePeer(instance: string, confirmed: boolean): void {
+    const peer = this.buildPeer(instance);
+    const known = this.resolved.get(instance);
+    if (peer && this.opts.skipClusterId && peer.clusterId === this.opts.skipClusterId) return;
+    if (!peer) {
+      if (known) {
+        this.resolved.delete(instance);
+        this.emit('removed', known.peer);
+      }
+      return;
+    }
+    const { ttl: _ttl, ...stable } = peer;
+    const signature = JSON.stringify({ ...stable, addresses: [...peer.addresses].sort() });
+    this.resolved.set(instance, { peer, signature });
+    this.resolveAttempts.delete(instance);
+    if (!known) this.emit('added', peer);
+    else if (known.signature !== signature) this.emit('updated', peer);
+    if (confirmed) this.emit('peer', peer);
+  }
+
+  private tick(): void {
+    if (!this.started) return;
+    const now = Date.now();
+    const expired = this.cache.expire(now);
+    if (expired.size > 0) this.refreshPeers(expired, false);
+    if (now >= this.nextQueryAt) {
+      this.sendBrowseQuery();
+      this.nextQueryAt = now + this.queryInterval;
+      this.queryInterval = Math.min(this.queryInterval * 2, MAX_QUERY_INTERVAL_MS);
+    }
+    this.sendRefreshQueries(now);
+    this.resolveMissing(now);
+    this.emit('tick');
+  }
+
+  private browseQuestions(): Question[] {
+    return this.serviceTypes.map((name) => ({ name, type: 'PTR', class: 'IN' }));
+  }
+
+  /** PTR questions with §7.1 known answers (records with more than half their TTL left). */
+  private sendBrowseQuery(): void {
+    const now = Date.now();
+    const questions = this.browseQuestions();
+    const known: Answer[] = [];
+    let bytes = 12 + this.serviceTypes.reduce((n, t) => n + t.length + 6, 0);
+    for (const type of this.serviceTypes) {
+      for (const r of this.cache.get(normalizeName(type), 'PTR')) {
+        if (r.ttl === 0 || r.expiresAt - now < (r.ttl * 1000) / 2) continue;
+        const size = type.length + (r.data as string).length + 14;
+        if (bytes + size > MAX_QUERY_BYTES) break;
+        bytes += size;
+        known.push({
+          name: type,
+          type: 'PTR',
+          class: 'IN',
+          ttl: Math.round((r.expiresAt - now) / 1000),
+          data: r.data as string,
+        });
+      }
+    }
+    void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions, answers: known }));
+  }
+
+  private sendRefreshQueries(now: number): void {
+    const due = this.cache.dueForRefresh(now);
+    if (due.length === 0) return;
+    const questions: Question[] = [];
+    const seen = new Set<string>();
+    for (const r of due) {
+      r.refreshes += 1;
+      const key = `${r.name}|${r.type}`;
+      if (seen.has(key) || questions.length >= 32) continue;
+      seen.add(key);
+      questions.push({ name: r.name, type: r.type, class: 'IN' });
+    }
+    void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions }));
+  }
+
+  /** Queries SRV/TXT of instances without an SRV and A/AAAA of targets without an address. */
+  private resolveMissing(now: number): void {
+    const questions: Question[] = [];
+    for (const instance of this.cache.instances()) {
+      if (this.resolved.has(instance) || questions.length >= MAX_PENDING_RESOLUTIONS) continue;
+      const last = this.resolveAttempts.get(instance) ?? 0;
+      if (now - last < RESOLVE_RETRY_MS) continue;
+      const srv = this.srvOf(instance);
+      this.resolveAttempts.set(instance, now);
+      if (!srv) {
+        questions.push(
+          { name: instance, type: 'SRV', class: 'IN' },
+          { name: instance, type: 'TXT', class: 'IN' },
+        );
+      } else {
+        const host = normalizeName(srv.target);
+        questions.push({ name: host, type: 'A', class: 'IN' }, { name: host, type: 'AAAA', class: 'IN' });
+      }
+    }
+    for (const key of this.resolveAttempts.keys()) {
+      if (!this.cache.isInstance(key)) this.resolveAttempts.delete(key);
+    }
+    if (questions.length > 0) {
+      void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions }));
+    }
+  }
+}
+
+/**
+ * One-shot browse: queries now, collects for `settleMs` (default 1000), then stops as soon as
+ * 250 ms pass with nothing new and nothing half-resolved (at most 3 × settleMs in all). Peers
+ * are streamed to `onPeer` as they resolve; an abort returns what was found so far.
+ */
+export async function browseOnce(opts: BrowseOptions = {}): Promise<MdnsPeer[]> {
+  const settleMs = opts.settleMs ?? 1000;
+  const quietMs = Math.min(250, settleMs / 4);
+  const browser = new MdnsBrowser(opts, 'once');
+  browser.on('warning', () => undefined); // dropped packets are counted, not fatal
+  if (opts.onPeer) {
+    const onPeer = opts.onPeer;
+    browser.on('added', (peer: MdnsPeer) => onPeer(peer));
+  }
+  if (opts.signal?.aborted) return [];
+  const startedAt = Date.now();
+  await browser.start();
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      const now = Date.now();
+      const settled = now - startedAt >= settleMs && now - browser.lastNewInfoAt >= quietMs;
+      if ((settled && browser.pendingCount() === 0) || now - startedAt >= settleMs * 3) finish();
+    };
+    const finish = () => {
+      browser.off('tick', check);
+      opts.signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    browser.on('tick', check);
+    opts.signal?.addEventListener('abort', finish, { once: true });
+  });
+  const peers = browser.peers();
+  await browser.stop();
+  return peers;
+}

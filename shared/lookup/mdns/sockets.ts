@@ -1,0 +1,323 @@
+// The mDNS transport: one multicast-dns socket per chosen interface and address family, bound to
+// the wildcard address (binding to the unicast address alone receives no multicast) with the
+// interface set for membership and sending. Packets reach the owner already decoded; anything
+// multicast-dns cannot decode is dropped as a warning, and owner exceptions never escape.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import dnsPacket, { type Packet } from 'dns-packet';
+import ipaddr from 'ipaddr.js';
+import makeMdns from 'multicast-dns';
+import { MDNS_IPV4_GROUP, MDNS_IPV6_GROUP, MDNS_PORT } from './names.js';
+
+export interface MdnsEndpoint {
+  /** Interface name, e.g. "eth0". */
+  name: string;
+  family: 'IPv4' | 'IPv6';
+  /** The address the socket is tied to (IPv4) or "::%<name>" (IPv6). */
+  socketInterface: string;
+  /** Every address of the interface (both families): what an advertiser publishes on it. */
+  addresses: string[];
+  /** CIDRs of this interface in this family, for telling which link a packet came from. */
+  cidrs: string[];
+}
+
+const IFF_UP = 0x1;
+const IFF_MULTICAST = 0x1000;
+
+function linkFlags(name: string): number | undefined {
+  try {
+    return parseInt(readFileSync(`/sys/class/net/${name}/flags`, 'utf8').trim(), 16);
+  } catch {
+    return undefined; // not Linux or not readable: trust os.networkInterfaces()
+  }
+}
+
+/**
+ * The endpoints to use: the interfaces named (by name: both families; by address: that family),
+ * else every up, multicast-capable, non-loopback interface, else loopback (a namespace or host
+ * with nothing else).
+ */
+export function selectEndpoints(wanted?: string[]): MdnsEndpoint[] {
+  const all = networkInterfaces();
+  const endpoints: MdnsEndpoint[] = [];
+  const add = (name: string, family: 'IPv4' | 'IPv6') => {
+    const infos = all[name] ?? [];
+    const same = infos.filter((i) => i.family === family);
+    const first = same[0];
+    if (!first || endpoints.some((e) => e.name === name && e.family === family)) return;
+    endpoints.push({
+      name,
+      family,
+      socketInterface: family === 'IPv4' ? first.address : `::%${name}`,
+      addresses: infos.map((i) => i.address),
+      cidrs: same.map((i) => i.cidr).filter((c): c is string => !!c),
+    });
+  };
+  if (wanted && wanted.length > 0) {
+    for (const want of wanted) {
+      const byName = all[want];
+      if (byName) {
+        add(want, 'IPv4');
+        add(want, 'IPv6');
+        continue;
+      }
+      const owner = Object.entries(all).find(([, infos]) => infos?.some((i) => i.address === want));
+      if (!owner) {
+        const names = Object.keys(all).join(', ');
+        throw new Error(
+          `mDNS interface "${want}" is neither an interface name nor a local address (have: ${names})`,
+        );
+      }
+      add(owner[0], want.includes(':') ? 'IPv6' : 'IPv4');
+    }
+    return endpoints;
+  }
+  const usable = (name: string, internal: boolean) => {
+    const flags = linkFlags(name);
+    if (flags === undefined) return !internal;
+    return (flags & IFF_UP) !== 0 && (flags & IFF_MULTICAST) !== 0 && !internal;
+  };
+  let names = Object.entries(all)
+    .filter(([name, infos]) => usable(name, !!infos?.every((i) => i.internal)))
+    .map(([name]) => name);
+  if (names.length === 0)
+    names = Object.entries(all)
+      .filter(([, i]) => i?.every((x) => x.internal))
+      .map(([n]) => n);
+  for (const name of names) {
+    add(name, 'IPv4');
+    add(name, 'IPv6');
+  }
+  return endpoints;
+}
+
+function inCidr(address: string, cidr: string): boolean {
+  try {
+    const addr = ipaddr.parse(address.replace(/%.*$/, ''));
+    const [range, bits] = ipaddr.parseCIDR(cidr);
+    if (addr.kind() !== range.kind()) return false;
+    return addr.match(range, bits);
+  } catch {
+    return false;
+  }
+}
+
+export type PacketHandler = (packet: Packet, rinfo: RemoteInfo, endpoint: MdnsEndpoint) => void;
+
+interface RawSender {
+  send(packet: Packet, to: { address: string; port: number }, cb: (err: Error | null) => void): void;
+  send(packet: Packet, cb: (err: Error | null) => void): void;
+}
+
+interface OpenSocket {
+  endpoint: MdnsEndpoint;
+  mdns: makeMdns.MulticastDNS;
+}
+
+/** Events: 'warning' (Error) for undecodable packets, socket trouble or handler failures. */
+export class MdnsTransport extends EventEmitter {
+  private sockets: OpenSocket[] = [];
+  private legacySockets: Socket[] = [];
+  readonly endpoints: MdnsEndpoint[];
+  /** Packets dropped because they could not be decoded or handled. */
+  dropped = 0;
+
+  constructor(
+    interfaces: string[] | undefined,
+    private readonly onPacket: PacketHandler,
+  ) {
+    super();
+    this.endpoints = selectEndpoints(interfaces);
+  }
+
+  /** Opens every endpoint's socket; resolves with those that work, rejects if none does. */
+  async start(): Promise<MdnsEndpoint[]> {
+    const opened = await Promise.all(this.endpoints.map((e) => this.open(e)));
+    this.sockets = opened.filter((s): s is OpenSocket => s !== undefined);
+    if (this.sockets.length === 0) {
+      const tried = this.endpoints.map((e) => `${e.name}/${e.family}`).join(', ') || 'none found';
+      throw new Error(`mDNS: no usable multicast interface (tried: ${tried})`);
+    }
+    return this.sockets.map((s) => s.endpoint);
+  }
+
+  private open(endpoint: MdnsEndpoint): Promise<OpenSocket | undefined> {
+    const v6 = endpoint.family === 'IPv6';
+    return new Promise((resolve) => {
+      let mdns: makeMdns.MulticastDNS;
+      try {
+        mdns = makeMdns({
+          type: v6 ? 'udp6' : 'udp4',
+          ip: v6 ? MDNS_IPV6_GROUP : MDNS_IPV4_GROUP,
+          port: MDNS_PORT,
+          interface: endpoint.socketInterface,
+          bind: v6 ? '::' : '0.0.0.0',
+          socket: createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: v6 }),
+        });
+      } catch (err) {
+        this.emit(
+          'warning',
+          new Error(`mDNS ${endpoint.name}/${endpoint.family}: ${(err as Error).message}`),
+        );
+        return resolve(undefined);
+      }
+      let joined = false;
+      mdns.on('networkInterface', () => (joined = true));
+      mdns.on('warning', (err: Error) => {
+        this.dropped += 1;
+        this.emit('warning', err);
+      });
+      mdns.on('packet', (packet: Packet, rinfo: RemoteInfo) => {
+        if (!this.fromThisLink(endpoint, rinfo.address)) return;
+        try {
+          this.onPacket(packet, rinfo, endpoint);
+        } catch (err) {
+          this.dropped += 1;
+          this.emit(
+            'warning',
+            new Error(`mDNS packet from ${rinfo.address} dropped: ${(err as Error).message}`),
+          );
+        }
+      });
+      mdns.once('error', (err: Error) => {
+        this.emit('warning', new Error(`mDNS ${endpoint.name}/${endpoint.family}: ${err.message}`));
+        mdns.destroy();
+        resolve(undefined);
+      });
+      mdns.once('ready', () => {
+        mdns.on('error', (err: Error) => this.emit('warning', err));
+        // multicast-dns joins the group when listening; a failed join arrives as a warning
+        setImmediate(() => {
+          if (joined) return resolve({ endpoint, mdns });
+          this.emit(
+            'warning',
+            new Error(`mDNS ${endpoint.name}/${endpoint.family}: could not join the group`),
+          );
+          mdns.destroy();
+          resolve(undefined);
+        });
+      });
+    });
+  }
+
+  /**
+   * Every socket receives the group's packets from all interfaces (Linux IP_MULTICAST_ALL), so a
+   * packet is handled by the socket whose subnet holds its source; one from no known subnet is
+   * handled by all. IPv6 sources are taken as they come (link-local has no subnet to test).
+   */
+  private fromThisLink(endpoint: MdnsEndpoint, source: string): boolean {
+    if (endpoint.family === 'IPv6' || this.sockets.length <= 1) return true;
+    if (endpoint.cidrs.some((c) => inCidr(source, c))) return true;
+    return !this.sockets.some(
+      (s) => s.endpoint.family === 'IPv4' && s.endpoint.cidrs.some((c) => inCidr(source, c)),
+    );
+  }
+
+  get openEndpoints(): MdnsEndpoint[] {
+    return this.sockets.map((s) => s.endpoint);
+  }
+
+  /** Sends on one endpoint (multicast unless `to` is given); never throws. */
+  send(endpoint: MdnsEndpoint, packet: Packet, to?: { address: string; port: number }): Promise<void> {
+    const socket = this.sockets.find((s) => s.endpoint === endpoint);
+    if (!socket) return Promise.resolve();
+    let dest = to;
+    if (dest && /^fe[89ab]/i.test(dest.address) && !dest.address.includes('%')) {
+      dest = { ...dest, address: `${dest.address}%${endpoint.name}` };
+    }
+    return new Promise((resolve) => {
+      try {
+        const done = (err: Error | null) => {
+          if (err) this.emit('warning', new Error(`mDNS send on ${endpoint.name}: ${err.message}`));
+          resolve();
+        };
+        // multicast-dns has send() (its typings only list query/respond)
+        const raw = socket.mdns as unknown as RawSender;
+        if (dest) raw.send(packet, dest, done);
+        else raw.send(packet, done);
+      } catch (err) {
+        this.emit('warning', new Error(`mDNS send on ${endpoint.name}: ${(err as Error).message}`));
+        resolve();
+      }
+    });
+  }
+
+  /** Sends on every open endpoint. */
+  async sendAll(build: (endpoint: MdnsEndpoint) => Packet | undefined): Promise<void> {
+    await Promise.all(
+      this.sockets.map((s) => {
+        const packet = build(s.endpoint);
+        return packet ? this.send(s.endpoint, packet) : undefined;
+      }),
+    );
+  }
+
+  /**
+   * RFC 6762 §6.7 "legacy unicast": a query sent from an ephemeral port is answered by unicast
+   * straight away (no 20-120 ms delay, no one-second multicast rate limit, and no other process
+   * on port 5353 can take the answer), so a one-shot browse hears every responder at once.
+   */
+  async sendLegacyQuery(packet: Packet): Promise<void> {
+    let wire: Buffer;
+    try {
+      wire = dnsPacket.encode(packet);
+    } catch (err) {
+      return void this.emit('warning', err as Error);
+    }
+    await Promise.all(
+      this.sockets.map(
+        ({ endpoint }) =>
+          new Promise<void>((resolve) => {
+            const v6 = endpoint.family === 'IPv6';
+            const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
+            this.legacySockets.push(socket);
+            socket.on('error', (err) => {
+              this.emit('warning', new Error(`mDNS legacy query on ${endpoint.name}: ${err.message}`));
+              resolve();
+            });
+            socket.on('message', (msg, rinfo) => {
+              let decoded: Packet;
+              try {
+                decoded = dnsPacket.decode(msg);
+              } catch (err) {
+                this.dropped += 1;
+                return void this.emit('warning', err as Error);
+              }
+              try {
+                this.onPacket(decoded, rinfo, endpoint);
+              } catch (err) {
+                this.dropped += 1;
+                this.emit('warning', new Error(`mDNS packet from ${rinfo.address} dropped: ${(err as Error).message}`));
+              }
+            });
+            socket.bind(0, v6 ? '::' : '0.0.0.0', () => {
+              try {
+                socket.setMulticastInterface(endpoint.socketInterface);
+                socket.setMulticastTTL(255);
+                socket.send(wire, MDNS_PORT, v6 ? MDNS_IPV6_GROUP : MDNS_IPV4_GROUP, () => resolve());
+              } catch (err) {
+                this.emit('warning', new Error(`mDNS legacy query on ${endpoint.name}: ${(err as Error).message}`));
+                resolve();
+              }
+            });
+          }),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.legacySockets) {
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.legacySockets = [];
+    const sockets = this.sockets;
+    this.sockets = [];
+    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.mdns.destroy(() => resolve()))));
+  }
+}

@@ -1,0 +1,65 @@
+// Runs our mDNS browser inside a network namespace for tests and benchmarks, talking JSON lines.
+//   argv[2]: JSON BrowseOptions plus `mode`: "once" (browseOnce; default) or "continuous"
+//   (MdnsBrowser), and `fetchIds: true` to GET each peer's /ids as it arrives (bench).
+// stdout, times in ms since the script began browsing (`t`):
+//   once:       {"event":"peer",peer,t}... {"event":"identity",clusterId,t}... {"event":"done",peers,t}
+//   continuous: {"event":"ready"}, {"event":"added"|"updated"|"removed",peer,t}; stdin "stop" ends it.
+import { createInterface } from 'node:readline';
+import { MdnsBrowser, browseOnce } from '../../shared/lookup/mdns.js';
+import type { BrowseOptions, MdnsPeer } from '../../shared/lookup/types.js';
+
+type Args = BrowseOptions & { mode?: 'once' | 'continuous'; fetchIds?: boolean };
+
+function print(msg: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(msg)}\n`);
+}
+
+async function fetchIds(peer: MdnsPeer, startedAt: number): Promise<void> {
+  try {
+    const { fetchClusterIdentity } = await import('../../shared/lookup/ids.js');
+    const result = await fetchClusterIdentity(peer.authUrl);
+    print({ event: 'identity', clusterId: result.identity.clusterId, t: Date.now() - startedAt });
+  } catch (err) {
+    print({ event: 'identity-error', authUrl: peer.authUrl, message: (err as Error).message, t: Date.now() - startedAt });
+  }
+}
+
+async function main(): Promise<void> {
+  const { mode = 'once', fetchIds: wantIds, ...options } = JSON.parse(process.argv[2] ?? '{}') as Args;
+  const startedAt = Date.now();
+  if (mode === 'once') {
+    const fetches: Promise<void>[] = [];
+    const peers = await browseOnce({
+      ...options,
+      onPeer: (peer) => {
+        print({ event: 'peer', peer, t: Date.now() - startedAt });
+        if (wantIds) fetches.push(fetchIds(peer, startedAt));
+      },
+    });
+    await Promise.all(fetches);
+    print({ event: 'done', peers, t: Date.now() - startedAt });
+    process.exit(0);
+  }
+  const browser = new MdnsBrowser(options);
+  for (const event of ['added', 'updated', 'removed'] as const) {
+    browser.on(event, (peer: MdnsPeer) => print({ event, peer, t: Date.now() - startedAt }));
+  }
+  browser.on('warning', () => undefined);
+  const stop = async () => {
+    await browser.stop();
+    print({ event: 'stopped', dropped: browser.droppedPackets });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'stop') void stop();
+    if (line.trim() === 'peers') print({ event: 'peers', peers: browser.peers() });
+  });
+  await browser.start();
+  print({ event: 'ready' });
+}
+
+main().catch((err: Error) => {
+  print({ event: 'error', message: err.message });
+  process.exit(1);
+});
