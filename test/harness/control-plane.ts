@@ -1,9 +1,9 @@
 // A real Kubernetes control plane for tests and the sandbox: etcd and kube-apiserver on free
 // loopback ports, everything in one temporary directory, an admin kubeconfig, and a stop()
 // that kills both by PID and removes the directory (also when the process exits early).
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureBinaries, type ControlPlaneBinaries } from './binaries.js';
 import { kubectlWith, shellWith, type CommandResult, type RunOptions } from './kubectl.js';
 import { freePort, waitForHttpOk } from './network.js';
@@ -94,7 +94,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), opts.tempDirPrefix ?? 'liqo-controlplane-'));
   const removeDir = removeOnExit(dir);
   // etcd's fsyncs dominate API latency on a disk; tmpfs makes them free (3.4 has no --unsafe-no-fsync).
-  const etcdData = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/liqo-etcd-') : join(dir, 'etcd-data');
+  // Named after the temporary directory, so one name finds every file and process of this run.
+  const etcdData = existsSync('/dev/shm')
+    ? join('/dev/shm', `${basename(dir)}-etcd`)
+    : join(dir, 'etcd-data');
+  mkdirSync(etcdData, { recursive: true, mode: 0o700 });
   const removeEtcdData = removeOnExit(etcdData);
   const processes: ManagedProcess[] = [];
   const stop = async () => {
