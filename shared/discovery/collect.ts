@@ -195,7 +195,7 @@ export class ClusterMerger {
         ...(s.hintClusterName ? { clusterName: s.hintClusterName } : {}),
         authUrl: s.authUrl,
         sources: [s.source],
-        error: (e?.message ?? String(firstError)).split('\n')[0] ?? 'failed',
+        error: reasonOnly((e?.message ?? String(firstError)).split('\n')[0] ?? 'failed', s.authUrl),
         ...(e?.code ? { errorCode: e.code } : {}),
       },
     };
@@ -248,6 +248,15 @@ export function compareClusters(a: DiscoveredCluster, b: DiscoveredCluster): num
     return a.clusterId < b.clusterId ? -1 : 1;
   }
   return a.authUrl < b.authUrl ? -1 : a.authUrl > b.authUrl ? 1 : 0;
+}
+
+/** "https://h:1/ids: connection refused" -> "connection refused": the row already shows the URL. */
+function reasonOnly(message: string, authUrl: string): string {
+  const base = authUrl.replace(/\/+$/, '');
+  for (const prefix of [`${base}/ids: `, `${base}: `]) {
+    if (message.startsWith(prefix)) return message.slice(prefix.length);
+  }
+  return message;
 }
 
 function comparable(url: string): string {
