@@ -82,21 +82,33 @@ export async function buildWebhookBundle(outDir: string): Promise<string> {
   return outfile;
 }
 
+let bundleOnce: Promise<string> | undefined;
+
+/** One webhook bundle per test process (environments share it), removed when the process exits. */
+function webhookBundleForThisProcess(): Promise<string> {
+  bundleOnce ??= (async () => {
+    // inside node_modules/ so the bundle's external `import('@kubernetes/client-node')` resolves
+    mkdirSync(join(REPO_ROOT, 'node_modules/.cache'), { recursive: true });
+    const bundleDir = mkdtempSync(join(REPO_ROOT, 'node_modules/.cache/liqo-webhook-'));
+    removeOnExit(bundleDir);
+    return buildWebhookBundle(bundleDir);
+  })();
+  bundleOnce.catch(() => (bundleOnce = undefined)); // a failed build is retried next time
+  return bundleOnce;
+}
+
 export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): Promise<LiqoEnvironment> {
   const log = opts.log ?? (() => {});
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const controlPlane = await startControlPlane(opts);
   let webhook: ManagedProcess | undefined;
   let webhookRuns = 0;
-  let removeBundleDir = () => {};
   const kubectl = controlPlane.kubectl;
   try {
     const webhookPort = await freePort();
     const webhookUrl = `https://127.0.0.1:${webhookPort}`;
-    // inside node_modules/ so the bundle's external `import('@kubernetes/client-node')` resolves
-    mkdirSync(join(REPO_ROOT, 'node_modules/.cache'), { recursive: true });
-    const bundleDir = mkdtempSync(join(REPO_ROOT, 'node_modules/.cache/liqo-webhook-'));
-    removeBundleDir = removeOnExit(bundleDir);
-    const webhookBundle = await buildWebhookBundle(bundleDir);
+    const webhookBundle = await webhookBundleForThisProcess();
 
     mustSucceed('installing the CRDs', await kubectl(['apply', '--server-side', '-k', CRD_DIR]));
     // only our CRDs exist in a fresh control plane
@@ -105,6 +117,7 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
       await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']),
     );
     mustSucceed('creating namespace liqo', await kubectl(['create', 'namespace', DEFAULT_LIQO_NAMESPACE]));
+    log(`CRDs established and namespace ${DEFAULT_LIQO_NAMESPACE} created (${elapsed()})`);
 
     const installWebhookConfigurations = async (failurePolicy: FailurePolicy = 'Fail') => {
       mustSucceed(
@@ -173,6 +186,7 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
 
     await installWebhookConfigurations();
     await startWebhook(opts.webhook);
+    log(`webhook ready, CA bundle in its configurations (${elapsed()})`);
 
     const clusterId = randomUUID();
     mustSucceed(
@@ -207,13 +221,11 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
       async stop() {
         await stopWebhook();
         await controlPlane.stop();
-        removeBundleDir();
       },
     };
   } catch (err) {
     await webhook?.stop();
     await controlPlane.stop();
-    removeBundleDir();
     throw err;
   }
 }
