@@ -20,7 +20,12 @@ async function fetchIds(peer: MdnsPeer, startedAt: number): Promise<void> {
     const result = await fetchClusterIdentity(peer.authUrl);
     print({ event: 'identity', clusterId: result.identity.clusterId, t: Date.now() - startedAt });
   } catch (err) {
-    print({ event: 'identity-error', authUrl: peer.authUrl, message: (err as Error).message, t: Date.now() - startedAt });
+    print({
+      event: 'identity-error',
+      authUrl: peer.authUrl,
+      message: (err as Error).message,
+      t: Date.now() - startedAt,
+    });
   }
 }
 

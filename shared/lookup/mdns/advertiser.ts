@@ -66,7 +66,9 @@ export class MdnsAdvertiser extends EventEmitter {
   private probeOutcome: ((result: 'won' | 'conflict' | 'deferred') => void) | undefined;
   private announced = false;
   private readonly wakers = new Set<() => void>();
-  private conflictedHost = false;
+  private conflicted = { instance: false, host: false };
+  private instanceAttempt = 1;
+  private hostAttempt = 1;
 
   constructor(private readonly opts: AdvertiseOptions) {
     super();
@@ -122,15 +124,19 @@ export class MdnsAdvertiser extends EventEmitter {
         continue;
       }
       this.renames += 1;
-      if (this.renames > MAX_RENAMES)
+      if (this.renames > MAX_RENAMES) {
         throw new Error(`mDNS advertiser: gave up after ${MAX_RENAMES} name conflicts`);
+      }
       if (this.renames >= 15) await this.sleep(5000); // §8.1 rate limit after many conflicts
+      // only the names that conflicted change: "<id> (2)", "<host>-2", ...
+      if (this.conflicted.instance || !this.conflicted.host) this.instanceAttempt += 1;
+      if (this.conflicted.host) this.hostAttempt += 1;
+      this.conflicted = { instance: false, host: false };
       this.names = {
         ...this.names,
-        instance: renamedInstance(this.opts.clusterId, this.renames + 1),
-        host: this.conflictedHost ? renamedHost(this.baseHost, this.renames + 1) : this.names.host,
+        instance: renamedInstance(this.opts.clusterId, this.instanceAttempt),
+        host: renamedHost(this.baseHost, this.hostAttempt),
       };
-      this.conflictedHost = false;
       this.emit('renamed', { instance: this.names.instance, host: this.names.host });
     }
     if (this.isStopped()) return;
@@ -222,22 +228,25 @@ export class MdnsAdvertiser extends EventEmitter {
     for (const e of this.transport.openEndpoints) for (const n of uniqueNames(this.records(e))) names.add(n);
     const ours = this.ownUniqueKeys();
     const host = `${this.names.host}.local`;
+    let conflict: Answer | undefined;
     for (const r of records) {
       if (!r || typeof r.name !== 'string' || ttlOf(r) === 0) continue;
       const name = normalizeName(r.name);
       if (!names.has(name) || !['SRV', 'TXT', 'A', 'AAAA'].includes(r.type)) continue;
       const key = `${name}|${r.type}|${rdataKey(r.type as CachedType, (r as { data?: unknown }).data) ?? ''}`;
       if (ours.has(key)) continue;
-      if (this.state === 'probing') {
-        if (name === host) this.conflictedHost = true;
-        this.probeOutcome?.('conflict');
-      } else if (this.state === 'announced') {
-        this.emit('warning', new Error(`mDNS conflict on ${r.name} ${r.type}; probing again`));
-        this.generation += 1;
-        this.state = 'probing';
-        void this.claimNames().catch((err: Error) => this.emit('warning', err));
-      }
-      return;
+      conflict = r;
+      if (name === host) this.conflicted.host = true;
+      else this.conflicted.instance = true;
+    }
+    if (!conflict) return;
+    if (this.state === 'probing') {
+      this.probeOutcome?.('conflict');
+    } else if (this.state === 'announced') {
+      this.emit('warning', new Error(`mDNS conflict on ${conflict.name} ${conflict.type}; probing again`));
+      this.generation += 1;
+      this.state = 'probing';
+      void this.claimNames().catch((err: Error) => this.emit('warning', err));
     }
   }
 

@@ -69,7 +69,12 @@ export class MdnsBrowser extends EventEmitter {
     this.nextQueryAt = this.mode === 'once' ? now : now + 20 + Math.random() * 100;
     if (this.mode === 'once') {
       // answered by unicast at once; the regular query follows one second later
-      void this.transport.sendLegacyQuery({ type: 'query', id: 0, flags: 0, questions: this.browseQuestions() });
+      void this.transport.sendLegacyQuery({
+        type: 'query',
+        id: 0,
+        flags: 0,
+        questions: this.browseQuestions(),
+      });
       this.nextQueryAt = now + 1000;
     }
     this.timer = setInterval(() => this.tick(), this.mode === 'once' ? 50 : TICK_MS);
@@ -97,7 +102,12 @@ export class MdnsBrowser extends EventEmitter {
   }
 
   private handlePacket(packet: Packet, _rinfo: RemoteInfo, _endpoint: MdnsEndpoint): void {
-    if (!this.started || packet.type !== 'response') return;
+    if (this.started) this.ingest(packet);
+  }
+
+  /** Takes in one decoded packet as if it had arrived (the socket path; fuzz tests feed it). */
+  ingest(packet: Packet): void {
+    if (packet.type !== 'response') return;
     const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])].filter(
       (r): r is Answer => !!r && typeof r === 'object' && typeof r.name === 'string',
     );

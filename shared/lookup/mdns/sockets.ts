@@ -289,7 +289,10 @@ export class MdnsTransport extends EventEmitter {
                 this.onPacket(decoded, rinfo, endpoint);
               } catch (err) {
                 this.dropped += 1;
-                this.emit('warning', new Error(`mDNS packet from ${rinfo.address} dropped: ${(err as Error).message}`));
+                this.emit(
+                  'warning',
+                  new Error(`mDNS packet from ${rinfo.address} dropped: ${(err as Error).message}`),
+                );
               }
             });
             socket.bind(0, v6 ? '::' : '0.0.0.0', () => {
@@ -298,7 +301,10 @@ export class MdnsTransport extends EventEmitter {
                 socket.setMulticastTTL(255);
                 socket.send(wire, MDNS_PORT, v6 ? MDNS_IPV6_GROUP : MDNS_IPV4_GROUP, () => resolve());
               } catch (err) {
-                this.emit('warning', new Error(`mDNS legacy query on ${endpoint.name}: ${(err as Error).message}`));
+                this.emit(
+                  'warning',
+                  new Error(`mDNS legacy query on ${endpoint.name}: ${(err as Error).message}`),
+                );
                 resolve();
               }
             });

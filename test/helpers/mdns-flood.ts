@@ -1,0 +1,24 @@
+// Sends hostile mDNS traffic to 224.0.0.251:5353 inside a namespace, for the robustness tests:
+// random bytes, truncated packets, compression loops, wrong counts, huge TXT records and many
+// bogus instances of our service type.
+//   argv[2]: JSON { interface: <ipv4>, count: number }
+// stdout: {"event":"done","sent":n}
+import { createSocket } from 'node:dgram';
+import { hostileBuffers } from './mdns-hostile.js';
+
+const { interface: iface, count } = JSON.parse(process.argv[2] ?? '{}') as {
+  interface: string;
+  count: number;
+};
+const socket = createSocket({ type: 'udp4', reuseAddr: true });
+socket.bind(0, '0.0.0.0', async () => {
+  socket.setMulticastInterface(iface);
+  let sent = 0;
+  const buffers = hostileBuffers(count);
+  for (const buf of buffers) {
+    await new Promise<void>((resolve) => socket.send(buf, 5353, '224.0.0.251', () => resolve()));
+    sent += 1;
+  }
+  process.stdout.write(`${JSON.stringify({ event: 'done', sent })}\n`);
+  socket.close();
+});

@@ -1,0 +1,199 @@
+// mDNS on a real multicast LAN built from network namespaces (TESTING.md): our advertisers on
+// several hosts, our browser on another, one-shot and continuous, a late joiner, a goodbye, a
+// name conflict and a Liqo-v0.2-style advertiser (an emulator: see its first comment).
+import assert from 'node:assert/strict';
+import type { MdnsPeer } from '../../shared/lookup/types.js';
+import {
+  createLan,
+  tsxCommand,
+  type JsonLinesChild,
+  type NetnsHost,
+  type NetnsLan,
+} from '../helpers/netns.js';
+
+const ADVERTISE = 'test/helpers/mdns-advertise.ts';
+const BROWSE = 'test/helpers/mdns-browse.ts';
+const LIQO_V02 = 'test/helpers/liqo-v02-advertiser.ts';
+
+function startAdvertiser(lan: NetnsLan, host: NetnsHost, opts: Record<string, unknown>): JsonLinesChild {
+  return lan.spawnJson(host, tsxCommand(ADVERTISE, JSON.stringify(opts)));
+}
+
+async function started(child: JsonLinesChild): Promise<Record<string, unknown>> {
+  const msg = await child.waitFor((m) => m.event === 'started' || m.event === 'error');
+  assert.equal(msg.event, 'started', `advertiser failed: ${String(msg.message)}`);
+  return msg;
+}
+
+async function browseOnceOn(
+  lan: NetnsLan,
+  host: NetnsHost,
+  opts: Record<string, unknown> = {},
+): Promise<MdnsPeer[]> {
+  const child = lan.spawnJson(host, tsxCommand(BROWSE, JSON.stringify({ mode: 'once', ...opts })));
+  const done = await child.waitFor((m) => m.event === 'done' || m.event === 'error');
+  assert.equal(done.event, 'done', `browse failed: ${String(done.message)}`);
+  return done.peers as MdnsPeer[];
+}
+
+function peerEvent(event: string, clusterId: string, serviceType = '_liqo._tcp.local') {
+  return (m: Record<string, unknown>) =>
+    m.event === event &&
+    (m.peer as MdnsPeer).clusterId === clusterId &&
+    (m.peer as MdnsPeer).serviceType === serviceType;
+}
+
+describe('mDNS on a namespace LAN', function () {
+  this.timeout(60000);
+  let lan: NetnsLan;
+  const advertised = [
+    { clusterId: '5f0e2c34-0c53-4bb4-9d7b-7f9e4a3c1a01', clusterName: 'alpha', port: 6443 },
+    { clusterId: '0b8f6a52-3d1e-4c8a-a2b7-3e6c1d5f9b02', clusterName: 'beta', port: 7443 },
+    { clusterId: 'c2d4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e03', clusterName: 'gamma', port: 8443 },
+  ];
+
+  before(async () => {
+    lan = await createLan(5); // h0-h2 advertise, h3 browses, h4 joins late / conflicts / emulates
+    await Promise.all(advertised.map((a, i) => started(startAdvertiser(lan, lan.hosts[i]!, a))));
+  });
+
+  after(async () => {
+    await lan?.teardown();
+  });
+
+  it('a one-shot browse on another host finds every advertiser under both service types', async () => {
+    const peers = await browseOnceOn(lan, lan.hosts[3]!);
+    for (const [i, a] of advertised.entries()) {
+      const host = lan.hosts[i]!;
+      for (const serviceType of ['_liqo_auth._tcp.local', '_liqo._tcp.local']) {
+        const peer = peers.find((p) => p.clusterId === a.clusterId && p.serviceType === serviceType);
+        assert.ok(
+          peer,
+          `${a.clusterId} under ${serviceType} not found; got ${peers.map((p) => p.instance).join(', ')}`,
+        );
+        assert.equal(peer.instance, a.clusterId);
+        assert.equal(peer.clusterName, a.clusterName);
+        assert.equal(peer.port, a.port);
+        assert.equal(peer.host, `liqo-${a.clusterId}.local`);
+        assert.equal(peer.authUrl, `https://${host.address}:${a.port}`);
+        assert.ok(peer.authUrls.includes(`https://[${host.address6}]:${a.port}`), peer.authUrls.join(' '));
+        assert.deepEqual(peer.txt, { txtvers: '1', id: a.clusterId, name: a.clusterName });
+        assert.ok(peer.addresses.includes(host.address));
+      }
+    }
+    assert.equal(peers.length, advertised.length * 2, 'one peer per (service type, instance)');
+  });
+
+  it('skips its own cluster id and browses only the service types asked for', async () => {
+    const own = advertised[0]!.clusterId;
+    const peers = await browseOnceOn(lan, lan.hosts[3]!, {
+      skipClusterId: own,
+      serviceTypes: ['_liqo._tcp'],
+    });
+    assert.ok(!peers.some((p) => p.clusterId === own));
+    assert.ok(peers.every((p) => p.serviceType === '_liqo._tcp.local'));
+    assert.equal(peers.length, advertised.length - 1);
+  });
+
+  it('continuous mode: a late joiner is added and its goodbye removes it', async () => {
+    const browser = lan.spawnJson(lan.hosts[3]!, tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })));
+    await browser.waitFor((m) => m.event === 'ready');
+    for (const a of advertised) await browser.waitFor(peerEvent('added', a.clusterId));
+    const late = { clusterId: 'late-joiner-0001', clusterName: 'late', port: 9443 };
+    const joiner = startAdvertiser(lan, lan.hosts[4]!, late);
+    await started(joiner);
+    const added = (await browser.waitFor(peerEvent('added', late.clusterId))).peer as MdnsPeer;
+    assert.equal(added.authUrl, `https://${lan.hosts[4]!.address}:9443`);
+    assert.equal(added.clusterName, 'late');
+    joiner.send('stop');
+    await joiner.waitFor((m) => m.event === 'stopped');
+    for (const serviceType of ['_liqo._tcp.local', '_liqo_auth._tcp.local']) {
+      const removed = (await browser.waitFor(peerEvent('removed', late.clusterId, serviceType)))
+        .peer as MdnsPeer;
+      assert.equal(removed.instance, late.clusterId);
+    }
+    // the others are still there
+    browser.send('peers');
+    const { peers } = await browser.waitFor((m) => m.event === 'peers');
+    const ids = new Set((peers as MdnsPeer[]).map((p) => p.clusterId));
+    assert.deepEqual([...ids].sort(), advertised.map((a) => a.clusterId).sort());
+    browser.send('stop');
+    await browser.waitExit();
+  });
+
+  it('a second advertiser of the same cluster id renames itself after probing', async () => {
+    const original = advertised[1]!;
+    const second = startAdvertiser(lan, lan.hosts[4]!, { ...original, port: 10443 });
+    const msg = await started(second);
+    assert.equal(msg.instance, `${original.clusterId} (2)`);
+    // same id => same derived host name, claimed by h1 with another address: renamed too
+    assert.equal(msg.hostname, `liqo-${original.clusterId}-2`);
+    assert.ok(second.messages.some((m) => m.event === 'renamed'));
+    const peers = await browseOnceOn(lan, lan.hosts[3]!, { serviceTypes: ['_liqo._tcp'] });
+    const both = peers.filter((p) => p.clusterId === original.clusterId);
+    assert.deepEqual(both.map((p) => p.port).sort((a, b) => a - b), [7443, 10443]);
+    const renamed = both.find((p) => p.port === 10443)!;
+    assert.equal(renamed.instance, `${original.clusterId} (2)`);
+    assert.equal(renamed.authUrl, `https://${lan.hosts[4]!.address}:10443`);
+    second.send('stop');
+    await second.waitExit();
+  });
+
+  describe('a Liqo v0.2-style advertiser (instance = cluster id, no TXT keys)', () => {
+    const liqoId = '0558de48-097b-4b7d-ba04-6bd2a0f9d24f';
+
+    it('is found by a one-shot browse through its answers', async () => {
+      const host = lan.hosts[4]!;
+      const emulator = lan.spawnJson(
+        host,
+        tsxCommand(
+          LIQO_V02,
+          JSON.stringify({ clusterId: liqoId, port: 31234, address: host.address, hostname: 'node-1' }),
+        ),
+      );
+      await emulator.waitFor((m) => m.event === 'started');
+      const peers = await browseOnceOn(lan, lan.hosts[3]!);
+      const peer = peers.find((p) => p.instance === liqoId);
+      assert.ok(peer, 'Liqo v0.2 advertiser not found');
+      assert.equal(peer.serviceType, '_liqo_auth._tcp.local');
+      assert.equal(peer.clusterId, liqoId, 'cluster id from the instance name when there is no TXT id');
+      assert.equal(peer.clusterName, undefined);
+      assert.deepEqual(peer.txt, {});
+      assert.equal(peer.authUrl, `https://${host.address}:31234`);
+      assert.equal(peer.host, 'node-1.local');
+      assert.equal(peer.ttl, 90);
+      emulator.send('stop');
+      await emulator.waitExit();
+    });
+
+    it('is found in continuous mode from its periodic unsolicited announcements alone', async () => {
+      const host = lan.hosts[4]!;
+      const browser = lan.spawnJson(
+        lan.hosts[3]!,
+        tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })),
+      );
+      await browser.waitFor((m) => m.event === 'ready');
+      const emulator = lan.spawnJson(
+        host,
+        tsxCommand(
+          LIQO_V02,
+          JSON.stringify({
+            clusterId: liqoId,
+            port: 31235,
+            address: host.address,
+            intervalMs: 500,
+            answerQueries: false,
+          }),
+        ),
+      );
+      await emulator.waitFor((m) => m.event === 'started');
+      const added = (await browser.waitFor(peerEvent('added', liqoId, '_liqo_auth._tcp.local')))
+        .peer as MdnsPeer;
+      assert.equal(added.authUrl, `https://${host.address}:31235`);
+      emulator.send('stop');
+      await browser.waitFor(peerEvent('removed', liqoId, '_liqo_auth._tcp.local'));
+      browser.send('stop');
+      await browser.waitExit();
+    });
+  });
+});
