@@ -185,8 +185,11 @@ function rulesFor(kind: KindName): KindRules<unknown> {
 
 type Handler = (request: AdmissionRequest, kind: KindName, ctx: AdmissionContext) => AdmissionOutcome;
 
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+
 function admit(request: AdmissionRequest, ctx: AdmissionContext, handler: Handler): AdmissionOutcome {
-  const operation = request.operation;
+  // a metrics label: only the four real operations, so a client cannot mint new series
+  const operation = OPERATIONS.has(request.operation) ? request.operation : 'unknown';
   const kind = admittedKind(request);
   if (!kind) {
     const { group, kind: k } = request.kind;

@@ -1,22 +1,16 @@
-// The webhook's HTTPS server (express 5): POST /mutate and /validate take AdmissionReviews,
-// GET /healthz, /readyz and /metrics serve the kubelet and Prometheus. Malformed requests get
-// a 400 with one line saying what is wrong; nothing a client sends can stop the server.
+// The webhook's HTTPS server: POST /mutate and /validate take AdmissionReviews
+// (admission-route.ts), everything else goes to the express 5 app (app.ts: /healthz, /readyz,
+// /metrics). Malformed requests get a 400 with one line saying what is wrong; nothing a
+// client sends can stop the server. Also owns the certificate (files watched, or swapped in by
+// the self-bootstrap), the cross-object caches, and a graceful close().
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import type { PemKeyPair } from '../shared/tls/certificates.js';
 import { loadKubeConfig } from '../shared/kube/config.js';
-import {
-  MalformedReviewError,
-  mutate,
-  parseAdmissionReview,
-  validate,
-  type AdmissionContext,
-  type AdmissionOutcome,
-  type AdmissionRequest,
-  type CrossObjectChecks,
-} from './admission.js';
+import type { AdmissionContext, CrossObjectChecks } from './admission.js';
+import { admissionEndpointOf, createAdmissionRoute } from './admission-route.js';
+import { buildApp, CROSS_OBJECT_OFF_TEXT } from './app.js';
 import { CROSS_OBJECT_CHECKS_OFF, startCrossObjectCache } from './crossobject-cache.js';
 import {
   checkKeyPair,
@@ -27,6 +21,8 @@ import {
 } from './certificates/file-source.js';
 import { createLogger, errorText, type Logger } from './logger.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
+
+export { readiness } from './app.js';
 
 export const MIN_TLS_VERSION = 'TLSv1.2';
 export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -74,9 +70,6 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-const CROSS_OBJECT_OFF_TEXT =
-  'cross-object checks are off (no --kubeconfig and not running in a cluster): serving the single-object rules only';
-
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const log = opts.logger ?? createLogger('info');
   let certificate: PemKeyPair;
@@ -99,11 +92,21 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     crossObject,
   };
   const state = { closing: false };
-  const app = buildApp({ ctx, metrics, log, state, bodyLimitBytes: opts.bodyLimitBytes });
-
+  const app = buildApp({ crossObject, metrics, log, state });
+  const admit = createAdmissionRoute({
+    ctx,
+    metrics,
+    log,
+    state,
+    bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  });
   const server = https.createServer(
     { cert: certificate.certPem, key: certificate.keyPem, minVersion: MIN_TLS_VERSION },
-    app,
+    (req, res) => {
+      const endpoint = admissionEndpointOf(req);
+      if (endpoint) admit(endpoint, req, res);
+      else app(req, res);
+    },
   );
   server.requestTimeout = 30_000;
   server.on('tlsClientError', (err) => {
@@ -196,154 +199,4 @@ function listen(server: https.Server, port: number, host: string): Promise<void>
       resolve();
     });
   });
-}
-
-interface AppParts {
-  ctx: AdmissionContext;
-  metrics: WebhookMetrics;
-  log: Logger;
-  state: { closing: boolean };
-  bodyLimitBytes: number | undefined;
-}
-
-type Endpoint = 'mutate' | 'validate';
-const ENDPOINTS: Record<Endpoint, (r: AdmissionRequest, c: AdmissionContext) => AdmissionOutcome> = {
-  mutate,
-  validate,
-};
-
-function buildApp({ ctx, metrics, log, state, bodyLimitBytes }: AppParts): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  const limit = bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-
-  const badRequest = (req: Request, res: Response, code: number, message: string): void => {
-    res.status(code).type('text/plain').send(`${message}\n`);
-    const endpoint = req.path.slice(1);
-    if (endpoint === 'mutate' || endpoint === 'validate') {
-      const seconds = (performance.now() - (res.locals.startedAt as number)) / 1000;
-      metrics.observe(endpoint, 'unknown', 'unknown', 'error', seconds);
-    }
-    log.info({ path: req.path, code, message }, 'malformed request refused');
-  };
-
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    res.locals.startedAt = performance.now();
-    if (state.closing) res.setHeader('Connection', 'close');
-    next();
-  });
-
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
-  });
-  app.get('/readyz', (_req, res) => {
-    const { code, text } = readiness(ctx.crossObject, state.closing);
-    res.status(code).type('text/plain').send(`${text}\n`);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  const requireJson = (req: Request, res: Response, next: NextFunction) => {
-    if (req.is('application/json')) return next();
-    const got = req.headers['content-type'] ? `"${req.headers['content-type']}"` : 'none';
-    badRequest(req, res, 400, `Content-Type must be application/json (an AdmissionReview), got ${got}`);
-  };
-  const parseJson = express.json({ limit, strict: true, type: 'application/json' });
-
-  for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
-    app.post(`/${endpoint}`, requireJson, parseJson, (req: Request, res: Response) => {
-      let request: AdmissionRequest;
-      try {
-        request = parseAdmissionReview(req.body);
-      } catch (err) {
-        if (!(err instanceof MalformedReviewError)) throw err;
-        return badRequest(req, res, 400, `malformed AdmissionReview: ${err.message}`);
-      }
-      const outcome = ENDPOINTS[endpoint](request, ctx);
-      res.json(outcome.review);
-      const seconds = (performance.now() - (res.locals.startedAt as number)) / 1000;
-      metrics.observe(endpoint, outcome.kind, outcome.operation, outcome.result, seconds);
-      logAdmission(log, endpoint, request, outcome, seconds);
-    });
-    app.all(`/${endpoint}`, (_req, res) => {
-      res.status(405).set('Allow', 'POST').type('text/plain').send(`use POST for /${endpoint}\n`);
-    });
-  }
-
-  app.use((req: Request, res: Response) => {
-    res
-      .status(404)
-      .type('text/plain')
-      .send(
-        `no ${req.method} ${req.path}: this webhook serves POST /mutate, POST /validate, GET /healthz, /readyz, /metrics\n`,
-      );
-  });
-
-  // Body-parser failures (bad JSON, too large, bad encoding) and anything unexpected.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { status?: number; type?: string; message?: string };
-    if (e?.type === 'entity.too.large') {
-      return badRequest(
-        req,
-        res,
-        413,
-        `request body is larger than ${limit} bytes; an AdmissionReview never is`,
-      );
-    }
-    if (e?.type === 'entity.parse.failed') {
-      return badRequest(req, res, 400, `request body is not valid JSON: ${errorText(err)}`);
-    }
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      return badRequest(req, res, e.status, `bad request: ${errorText(err)}`);
-    }
-    log.error({ err: errorText(err), path: req.path }, 'internal error while answering a request');
-    if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');
-    else res.destroy();
-  });
-  return app;
-}
-
-export function readiness(crossObject: CrossObjectChecks, closing: boolean): { code: number; text: string } {
-  if (closing) return { code: 503, text: 'not ready: shutting down' };
-  switch (crossObject.state) {
-    case 'off':
-      return { code: 200, text: `ok: ${CROSS_OBJECT_OFF_TEXT}` };
-    case 'syncing':
-      return {
-        code: 503,
-        text: 'not ready: the ForeignCluster and SearchDomain caches have not synced with the API server yet',
-      };
-    default:
-      return { code: 200, text: 'ok: cross-object checks on (caches synced)' };
-  }
-}
-
-function logAdmission(
-  log: Logger,
-  endpoint: Endpoint,
-  request: AdmissionRequest,
-  outcome: AdmissionOutcome,
-  seconds: number,
-): void {
-  const response = outcome.review.response;
-  if (response.allowed && !log.isLevelEnabled('debug')) return;
-  const meta = (request.object as { metadata?: { name?: string } } | undefined)?.metadata;
-  const fields = {
-    endpoint,
-    uid: request.uid,
-    kind: outcome.kind,
-    name: meta?.name ?? request.name,
-    operation: outcome.operation,
-    dryRun: request.dryRun === true,
-    user: (request.userInfo as { username?: string } | undefined)?.username,
-    allowed: response.allowed,
-    patched: response.patch !== undefined,
-    ms: Math.round(seconds * 10000) / 10,
-    ...(response.status ? { message: response.status.message } : {}),
-    ...(response.warnings ? { warnings: response.warnings } : {}),
-  };
-  if (response.allowed) log.debug(fields, 'admitted');
-  else log.info(fields, 'admission refused');
 }
