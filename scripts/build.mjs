@@ -12,7 +12,7 @@ const programs = {
 // Per-program extras. The plugin swaps string-width (used by yargs' help layout) for a light
 // one: the real package spends ~40 ms of every start building Unicode tables (plugin/vendor/).
 const extraOptions = {
-  'kubectl-liqo': { alias: { 'string-width': './plugin/vendor/string-width.ts' } },
+  'kubectl-liqo': { alias: { 'string-width': './plugin/vendor/string-width.cjs' } },
 };
 
 const { existsSync } = await import('node:fs');

@@ -14,8 +14,12 @@ export type SourceKind = 'lan' | 'dns' | 'searchdomain' | 'url';
 
 export interface EndpointSighting {
   authUrl: string;
+  /** Where to connect for authUrl's host, when the source already resolved it (DNS-SD). */
+  addresses?: string[];
   /** Tried in order when authUrl does not answer (other SRV targets, other addresses). */
   fallbackUrls: string[];
+  /** Resolved addresses of the fallbacks' hosts, by URL. */
+  fallbackAddresses?: Record<string, string[]>;
   kind: SourceKind;
   /** How it was found, for people: "lan", "dns:example.com", "searchdomain:corp", "url". */
   source: string;
@@ -89,8 +93,17 @@ async function resolveDomain(
   }
 }
 
+// The SRV target was resolved with the domain's DNS server, which the system resolver may not
+// know: connect to those addresses (the host name still serves for SNI and verification).
 function fromDns(ep: DnsDiscoveredEndpoint, kind: SourceKind, source: string): EndpointSighting {
-  return { authUrl: ep.authUrl, fallbackUrls: ep.fallbacks.map((f) => f.authUrl), kind, source };
+  return {
+    authUrl: ep.authUrl,
+    ...(ep.addresses.length ? { addresses: ep.addresses } : {}),
+    fallbackUrls: ep.fallbacks.map((f) => f.authUrl),
+    fallbackAddresses: Object.fromEntries(ep.fallbacks.map((f) => [f.authUrl, f.addresses])),
+    kind,
+    source,
+  };
 }
 
 async function browseLan(
@@ -167,8 +180,10 @@ export class ClusterMerger {
     let firstError: unknown;
     for (const url of [s.authUrl, ...s.fallbackUrls]) {
       try {
+        const addresses = url === s.authUrl ? s.addresses : s.fallbackAddresses?.[url];
         const identity = await fetchClusterIdentity(url, {
           ...this.opts.identity,
+          ...(addresses?.length ? { addresses } : {}),
           ...(this.opts.signal ? { signal: this.opts.signal } : {}),
         });
         const { clusterId, clusterName } = identity.identity;

@@ -33,7 +33,7 @@ export async function installPluginOnPath(): Promise<PluginOnPath> {
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [join(REPO_ROOT, 'scripts/import-meta-url.cjs')],
     loader: { '.yaml': 'text' },
-    alias: { 'string-width': join(REPO_ROOT, 'plugin/vendor/string-width.ts') },
+    alias: { 'string-width': join(REPO_ROOT, 'plugin/vendor/string-width.cjs') },
     logLevel: 'silent',
   });
   const binDir = join(dir, 'bin');

@@ -1,13 +1,17 @@
-// A light stand-in for the string-width package, aliased in by scripts/build.mjs for the plugin.
+// A light stand-in for the string-width package (v4 to v8), aliased in by scripts/build.mjs for
+// the plugin. CommonJS, because both CommonJS (v4) and ESM (v7, v8) users import it.
 // The real one builds an Intl.Segmenter and Unicode-property regexes when it is loaded (~40 ms
 // of start-up) to measure text that, in our help and tables, is ASCII. Wide (East Asian) and
 // zero-width (combining) characters are still counted right; emoji sequences approximately.
+
+/* global module */
+'use strict';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /[\u001B\u009B][[\]()#;?]*(?:\d{1,4}(?:[;:]\d{0,4})*)?[\dA-PR-TZcf-nq-uy=><~]/g;
 const PRINTABLE_ASCII = /^[\u0020-\u007E]*$/;
 
-function isZeroWidth(cp: number): boolean {
+function isZeroWidth(cp) {
   return (
     cp <= 0x1f ||
     (cp >= 0x7f && cp <= 0x9f) ||
@@ -18,7 +22,7 @@ function isZeroWidth(cp: number): boolean {
   );
 }
 
-function isWide(cp: number): boolean {
+function isWide(cp) {
   return (
     (cp >= 0x1100 && cp <= 0x115f) ||
     (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
@@ -32,7 +36,7 @@ function isWide(cp: number): boolean {
   );
 }
 
-export default function stringWidth(input: string, options: { countAnsiEscapeCodes?: boolean } = {}): number {
+function stringWidth(input, options = {}) {
   if (typeof input !== 'string' || input.length === 0) return 0;
   const text = options.countAnsiEscapeCodes ? input : input.replace(ANSI, '');
   if (PRINTABLE_ASCII.test(text)) return text.length;
@@ -44,3 +48,6 @@ export default function stringWidth(input: string, options: { countAnsiEscapeCod
   }
   return width;
 }
+
+module.exports = stringWidth;
+module.exports.default = stringWidth;
