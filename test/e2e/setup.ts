@@ -46,19 +46,15 @@ export function liqoEnvironment(): Promise<LiqoEnvironment> {
 /** Deletes every ForeignCluster and SearchDomain and puts the default ClusterConfig back. */
 export async function resetLiqoObjects(env: LiqoEnvironment): Promise<void> {
   const kubectl = env.controlPlane.kubectl;
-  mustSucceed(
-    'deleting ForeignClusters and SearchDomains',
-    await kubectl(['delete', 'foreignclusters,searchdomains', '--all', '--wait=true']),
-  );
-  // custom resources refuse an update without resourceVersion: re-create it instead
-  mustSucceed(
-    `resetting ClusterConfig ${CLUSTER_CONFIG_NAME}`,
-    await kubectl(['delete', 'clusterconfig', CLUSTER_CONFIG_NAME, '--ignore-not-found', '--wait=true']),
-  );
-  mustSucceed(
-    `resetting ClusterConfig ${CLUSTER_CONFIG_NAME}`,
-    await kubectl(['create', '-f', '-'], { input: defaultClusterConfig() }),
-  );
+  const [deleted, config] = await Promise.all([
+    kubectl(['delete', 'foreignclusters,searchdomains', '--all', '--wait=true']),
+    // server-side apply with force takes every default field back from whoever patched it
+    kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=e2e-reset', '-f', '-'], {
+      input: defaultClusterConfig(),
+    }),
+  ]);
+  mustSucceed('deleting ForeignClusters and SearchDomains', deleted);
+  mustSucceed(`resetting ClusterConfig ${CLUSTER_CONFIG_NAME}`, config);
 }
 
 /** The object as JSON (kubectl get -o json), or undefined when it does not exist. */
