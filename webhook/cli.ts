@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../shared/kube/config.js';
 import { DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
-import { bootstrapTls, type TlsBootstrap } from './certificates/bootstrap.js';
+import type { TlsBootstrap } from './certificates/bootstrap.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { createLogger, errorText, LOG_LEVELS, type LogLevel, type Logger } from './logger.js';
 import { startWebhookServer, type WebhookServer } from './server.js';
@@ -206,6 +206,8 @@ export async function runWebhook(o: WebhookCliOptions): Promise<void> {
 
   let bootstrap: TlsBootstrap | undefined;
   if (o.bootstrapTls && kubeConfig) {
+    // loaded only when used: node-forge is ~10 MB of resident code the file mode never needs
+    const { bootstrapTls } = await import('./certificates/bootstrap.js');
     bootstrap = await bootstrapTls({
       kubeConfig,
       secretNamespace: o.tlsSecretNamespace,
