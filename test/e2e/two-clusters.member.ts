@@ -22,6 +22,8 @@ export interface MemberSpec {
   /** zone name → zone text, served by BIND inside this namespace. */
   zones?: Record<string, string>;
   agentArgs?: string[];
+  /** A bundled agent (.cjs) to run instead of the TypeScript source under tsx (benchmarks). */
+  agentBundle?: string;
 }
 
 export interface MemberInfo {
@@ -69,9 +71,7 @@ async function main(): Promise<void> {
     const healthPort = spec.healthPortBase + i;
     const logFile = join(cp.dir, `${identity}.log`);
     const args = [
-      '--import',
-      'tsx',
-      AGENT_MAIN,
+      ...(spec.agentBundle ? [spec.agentBundle] : ['--import', 'tsx', AGENT_MAIN]),
       `--kubeconfig=${cp.adminKubeconfig}`,
       '--namespace=liqo',
       `--ids-port=${idsPort}`,
