@@ -131,7 +131,10 @@ describe('mDNS on a namespace LAN', function () {
     assert.ok(second.messages.some((m) => m.event === 'renamed'));
     const peers = await browseOnceOn(lan, lan.hosts[3]!, { serviceTypes: ['_liqo._tcp'] });
     const both = peers.filter((p) => p.clusterId === original.clusterId);
-    assert.deepEqual(both.map((p) => p.port).sort((a, b) => a - b), [7443, 10443]);
+    assert.deepEqual(
+      both.map((p) => p.port).sort((a, b) => a - b),
+      [7443, 10443],
+    );
     const renamed = both.find((p) => p.port === 10443)!;
     assert.equal(renamed.instance, `${original.clusterId} (2)`);
     assert.equal(renamed.authUrl, `https://${lan.hosts[4]!.address}:10443`);

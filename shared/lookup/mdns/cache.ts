@@ -1,8 +1,9 @@
 // The browser's record cache (RFC 6762 §10): only records reachable from the browsed service
 // types are kept (PTR of a type -> SRV/TXT of its instances -> A/AAAA of their targets), so a
 // flood of unrelated or random records cannot grow it; and it is capped.
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Answer } from 'dns-packet';
-import { normalizeName, ttlOf } from './names.js';
+import { instanceOf, normalizeName, ttlOf } from './names.js';
 
 export type CachedType = 'PTR' | 'SRV' | 'TXT' | 'A' | 'AAAA';
 
@@ -39,11 +40,14 @@ export function rdataKey(type: CachedType, data: unknown): string | undefined {
   switch (type) {
     case 'PTR':
       return typeof data === 'string' ? normalizeName(data) : undefined;
+    // a truncated record decodes to "10.254.undefined.undefined": only real addresses pass
     case 'A':
+      return typeof data === 'string' && isIPv4(data) ? data : undefined;
     case 'AAAA':
-      return typeof data === 'string' ? data.toLowerCase() : undefined;
+      return typeof data === 'string' && isIPv6(data) ? data.toLowerCase() : undefined;
     case 'SRV':
-      return isSrvData(data)
+      // port 0 or the root target means "no service here" (RFC 2782)
+      return isSrvData(data) && data.port > 0 && normalizeName(data.target) !== ''
         ? `${data.priority} ${data.weight} ${data.port} ${normalizeName(data.target)}`
         : undefined;
     case 'TXT': {
@@ -109,6 +113,8 @@ export class RecordCache {
     const data = (answer as { data?: unknown }).data;
     const key = rdataKey(type, data);
     if (key === undefined) return undefined;
+    // RFC 6763 §4.1: a service PTR names "<instance>.<service type>"; anything else is noise
+    if (type === 'PTR' && !instanceOf(key, name)) return undefined;
     const ttl = ttlOf(answer);
     const slot = `${name}|${type}`;
     let records = this.byNameType.get(slot);
@@ -132,7 +138,7 @@ export class RecordCache {
       return { name, changed: false };
     }
     if (!existing && type === 'PTR' && this.instanceCount() >= MAX_INSTANCES) return undefined;
-    if (!existing && records.size >= MAX_RECORDS_PER_NAME) return undefined;
+    if (!existing && type !== 'PTR' && records.size >= MAX_RECORDS_PER_NAME) return undefined;
     records.set(key, {
       name,
       type,
