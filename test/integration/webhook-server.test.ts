@@ -172,6 +172,16 @@ describe('webhook server', function () {
       });
     }
 
+    it("answers on the API server's URL, which carries ?timeout=5s", async () => {
+      const review = valid();
+      const answer = await request(server.url, pki.ca.certPem, {
+        path: '/validate?timeout=5s',
+        body: JSON.stringify(review.body),
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal((JSON.parse(answer.text) as { response: { uid: string } }).response.uid, review.uid);
+    });
+
     it('answers 405 for GET /validate and 404 for an unknown path', async () => {
       const get = await request(server.url, pki.ca.certPem, { path: '/validate' });
       assert.equal(get.status, 405);
