@@ -16,6 +16,8 @@ export interface AvahiInstance {
   clientCommand(cmd: string[]): string[];
   daemon: JsonLinesChild;
   dir: string;
+  /** Stops avahi-daemon and its bus (by PID) and removes the temp dir. */
+  stop(): Promise<void>;
   cleanup(): void;
 }
 
@@ -71,7 +73,12 @@ export async function startAvahi(lan: NetnsLan, host: NetnsHost): Promise<AvahiI
   const busAddress = `unix:path=${socket}`;
   writeFileSync(join(dir, 'dbus.conf'), DBUS_CONFIG(socket));
   writeFileSync(join(dir, 'avahi-daemon.conf'), AVAHI_CONFIG(`avahi-${host.ns}`));
-  lan.spawnJson(host, ['dbus-daemon', `--config-file=${join(dir, 'dbus.conf')}`, '--nofork', '--nopidfile']);
+  const bus = lan.spawnJson(host, [
+    'dbus-daemon',
+    `--config-file=${join(dir, 'dbus.conf')}`,
+    '--nofork',
+    '--nopidfile',
+  ]);
   await waitForFile(socket, 10000);
   const script =
     'mount -t tmpfs tmpfs /run && mkdir -p /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot ' +
@@ -97,6 +104,13 @@ export async function startAvahi(lan: NetnsLan, host: NetnsHost): Promise<AvahiI
     daemon,
     dir,
     clientCommand: (cmd) => ['env', `DBUS_SYSTEM_BUS_ADDRESS=${busAddress}`, ...cmd],
+    stop: async () => {
+      for (const child of [daemon, bus]) {
+        if (!child.exited) child.child.kill('SIGTERM');
+        await child.waitExit().catch(() => child.child.kill('SIGKILL'));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
