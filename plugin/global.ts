@@ -77,6 +77,10 @@ export function kubeconfigAvailable(opts: GlobalOptions, env: CommandIO['env']):
 
 /** Loads the kubeconfig and the client library; warnings from the server go to stderr. */
 export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoResources> {
+  // Without this check the client library would fall back to http://localhost:8080.
+  if (!kubeconfigAvailable(opts, io.env)) {
+    throw new UserError('no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
+  }
   const { connectLiqo } = await import('../shared/kube/liqo-resources.js');
   const { KubeconfigError } = await import('../shared/kube/config.js');
   try {

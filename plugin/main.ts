@@ -67,15 +67,30 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
   let chosen: { run: CommandModule['run']; options: GlobalOptions } | undefined;
   try {
     if (args[0] === '__complete') {
-      const { printCompletions } = await import('./commands/completion.js');
-      await printCompletions(args.slice(1), io, (a) => buildParser(a, io, () => undefined));
+      const { printCompletions, completionTree } = await import('./commands/completion.js');
+      const tree = completionTree(
+        COMMANDS.map((c) =>
+          'subcommands' in c
+            ? { command: c.command, subcommands: c.subcommands }
+            : { command: c.command, builder: c.builder },
+        ),
+        () => addGlobalOptions(yargs([])) as Argv<GlobalOptions>,
+      );
+      await printCompletions(args.slice(1), io, tree);
       return 0;
     }
     const parser = buildParser(args, io, (run, options) => {
       chosen = { run, options };
     });
-    await parser.parseAsync();
-    if (!chosen) return 0; // --help was printed
+    // With a callback yargs neither prints nor exits: help text comes back as `output`, so it
+    // goes to io.stdout like everything else (and a test's captured IO sees it).
+    const helpText = await new Promise<string>((resolve, reject) => {
+      parser.parse(args, {}, (err, _argv, output) => (err ? reject(err) : resolve(output)));
+    });
+    if (!chosen) {
+      if (helpText) io.stdout.write(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
+      return 0;
+    }
     await chosen.run(chosen.options, io);
     return 0;
   } catch (err) {

@@ -54,30 +54,103 @@ exec kubectl-liqo __complete "$@"
 `,
 };
 
-/** The `__complete` entry: prints candidates for the last word, then the cobra directive. */
+/**
+ * The `__complete` entry: prints candidates for the last word, then the cobra directive.
+ * Our own walk over the command table: yargs' programmatic completion never calls back for
+ * commands that have a builder.
+ */
 export async function printCompletions(
   words: string[],
   io: CommandIO,
-  makeParser: (args: string[]) => Argv<GlobalOptions>,
+  commands: CompletionTree,
 ): Promise<void> {
   const args = words.length ? words : [''];
   const current = args[args.length - 1] ?? '';
-  const candidates = new Set<string>();
-  const positionalTarget =
-    ['join', 'unjoin'].includes(args[0] ?? '') && args.length === 2 && !current.startsWith('-');
-  if (positionalTarget) {
-    for (const name of await foreignClusterNames(args, io)) candidates.add(name);
-  }
-  const parser = makeParser([]);
-  const fromYargs = await new Promise<string[]>((resolve) => {
-    parser.getCompletion(args, (err, completions) => resolve(err ? [] : [...(completions ?? [])]));
-  });
-  for (const c of fromYargs) {
-    const word = c.split(':')[0] ?? c; // zsh-style "word:description"
-    if (word.startsWith(current) && word !== '--') candidates.add(word);
-  }
-  for (const c of candidates) io.stdout.write(`${c}\n`);
+  const before = args.slice(0, -1);
+  const candidates: string[] = [];
+  const top = commands.find((c) => c.name === before[0]);
+  const sub = top?.subcommands?.find((c) => c.name === before[1]);
+  const chosen = sub ?? (top && !top.subcommands ? top : undefined);
+  const previous = before[before.length - 1] ?? '';
+  const flagValues = chosen?.flagValues?.[previous.replace(/^-+/, '')];
+  if (flagValues) candidates.push(...flagValues);
+  else if (current.startsWith('-')) candidates.push(...((chosen ?? top)?.flags ?? GLOBAL_FLAGS));
+  else if (!top) candidates.push(...commands.map((c) => c.name));
+  else if (top.subcommands && !sub) candidates.push(...top.subcommands.map((c) => c.name));
+  else if (chosen?.positional === 'foreignCluster' && before.length === 1) {
+    candidates.push(...(await foreignClusterNames(args, io)));
+  } else if (chosen?.positionalValues && before.length === 1) candidates.push(...chosen.positionalValues);
+  for (const c of new Set(candidates)) if (c.startsWith(current)) io.stdout.write(`${c}\n`);
   io.stdout.write(`:${NO_FILE_COMPLETION}\n`);
+}
+
+export interface CompletionNode {
+  name: string;
+  flags?: string[];
+  /** Values offered after a flag, by flag name without dashes (e.g. output). */
+  flagValues?: Record<string, readonly string[]>;
+  positional?: 'foreignCluster';
+  positionalValues?: readonly string[];
+  subcommands?: CompletionNode[];
+}
+export type CompletionTree = CompletionNode[];
+
+const GLOBAL_FLAGS = [
+  '--kubeconfig',
+  '--context',
+  '--cluster',
+  '--user',
+  '--request-timeout',
+  '--verbose',
+  '--no-color',
+  '--help',
+];
+
+/** The completion table, read from each command's yargs builder (its options and choices). */
+export function completionTree(
+  commands: {
+    command: string;
+    builder?: (y: Argv<GlobalOptions>) => Argv<unknown>;
+    subcommands?: { command: string; builder: (y: Argv<GlobalOptions>) => Argv<unknown> }[];
+  }[],
+  freshParser: () => Argv<GlobalOptions>,
+): CompletionTree {
+  const node = (command: string, builder?: (y: Argv<GlobalOptions>) => Argv<unknown>): CompletionNode => {
+    const name = command.split(' ')[0] ?? command;
+    const n: CompletionNode = { name };
+    if (!builder) return n;
+    const options = (builder(freshParser()) as unknown as { getOptions(): YargsOptions }).getOptions();
+    n.flags = Object.keys(options.key)
+      .filter(
+        (k) =>
+          !/[A-Z]/.test(k) && k !== 'version' && !(options.alias[k] ?? []).some((a) => a.length > k.length),
+      )
+      .map((k) => (k === 'color' ? '--no-color' : k.length === 1 ? `-${k}` : `--${k}`));
+    n.flagValues = {};
+    for (const [k, values] of Object.entries(options.choices)) {
+      n.flagValues[k] = values;
+      for (const a of options.alias[k] ?? []) n.flagValues[a] = values;
+    }
+    if (name === 'join' || name === 'unjoin') n.positional = 'foreignCluster';
+    if (name === 'completion') n.positionalValues = SHELLS;
+    n.flagValues.output ??= ['table', 'wide', 'json', 'yaml', 'name'];
+    n.flagValues.o ??= n.flagValues.output;
+    return n;
+  };
+  return commands.map((c) =>
+    c.subcommands
+      ? {
+          name: c.command.split(' ')[0] ?? c.command,
+          subcommands: c.subcommands.map((s) => node(s.command, s.builder)),
+        }
+      : node(c.command, c.builder),
+  );
+}
+
+interface YargsOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  choices: Record<string, string[]>;
 }
 
 async function foreignClusterNames(args: string[], io: CommandIO): Promise<string[]> {

@@ -260,7 +260,7 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     );
     expectOneLineError(
       await liqo(['list'], { KUBECONFIG: join(dir, 'missing.kubeconfig'), HOME: dir }),
-      /no cluster configured|cannot read kubeconfig/,
+      /^error: no kubeconfig: set KUBECONFIG/,
     );
   });
 
