@@ -40,6 +40,8 @@ export interface AgentOptions {
   leaseName: string;
   leaseDurationSeconds: number;
   renewIntervalMs: number;
+  /** How often a standby checks the Lease; default min(renew interval, 2 s). */
+  retryIntervalMs?: number;
   identity?: string;
   dnsServers: string[];
   idsTimeoutMs: number;
@@ -174,7 +176,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       leaseName: opts.leaseName,
       identity,
       leaseDurationSeconds: opts.leaseDurationSeconds,
-      retryPeriodMs: opts.renewIntervalMs,
+      renewPeriodMs: opts.renewIntervalMs,
+      retryPeriodMs: opts.retryIntervalMs ?? Math.min(opts.renewIntervalMs, 2000),
       renewDeadlineMs: Math.floor(opts.leaseDurationSeconds * 1000 * (2 / 3)),
       log: log.child({ part: 'leader' }),
       onStartedLeading: () => {

@@ -22,6 +22,7 @@ export interface CliOptions {
   leaseName: string;
   leaseDurationSeconds: number;
   renewIntervalMs: number;
+  retryIntervalMs: number;
   identity?: string;
   dnsServers: string[];
   idsTimeoutMs: number;
@@ -110,7 +111,12 @@ export function parseCli(argv: string[]): CliOptions {
     .option('renew-interval', {
       type: 'number',
       default: 5,
-      describe: 'seconds between renewals (and standby retries)',
+      describe: "seconds between the leader's renewals",
+    })
+    .option('retry-interval', {
+      type: 'number',
+      default: 2,
+      describe: "seconds between a standby replica's looks at the Lease",
     })
     .option('identity', {
       type: 'string',
@@ -191,6 +197,7 @@ export function parseCli(argv: string[]): CliOptions {
     leaseName: a['lease-name'],
     leaseDurationSeconds: leaseDuration,
     renewIntervalMs: renew * 1000,
+    retryIntervalMs: positive('retry-interval', a['retry-interval']) * 1000,
     dnsServers: a['dns-server'],
     idsTimeoutMs: positive('ids-timeout', a['ids-timeout']),
     idsConcurrency: positive('ids-concurrency', a['ids-concurrency']),

@@ -11,7 +11,9 @@ export interface LeaderElectionOptions {
   /** This replica's identity (pod name plus a random suffix). */
   identity: string;
   leaseDurationSeconds: number;
-  /** How often the leader renews and a standby retries. */
+  /** How often the leader renews. */
+  renewPeriodMs: number;
+  /** How often a standby looks at the Lease (shorter: a quicker take-over; a GET is cheap). */
   retryPeriodMs: number;
   /** The leader steps down when it could not renew for this long (< lease duration). */
   renewDeadlineMs: number;
@@ -51,7 +53,12 @@ export class LeaderElector {
           this.opts.log.error('could not renew the lease in time; stepping down');
           this.setLeading(false);
         }
-        if (!this.stopped) this.timer = setTimeout(this.tick, this.opts.retryPeriodMs);
+        if (!this.stopped) {
+          this.timer = setTimeout(
+            this.tick,
+            this.leading ? this.opts.renewPeriodMs : this.opts.retryPeriodMs,
+          );
+        }
       });
   };
 

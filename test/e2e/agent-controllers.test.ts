@@ -295,6 +295,7 @@ describe('agent against a real API server', function () {
           leaseName: 'test-election',
           identity,
           leaseDurationSeconds: 4,
+          renewPeriodMs: 500,
           retryPeriodMs: 500,
           renewDeadlineMs: 2500,
           log,

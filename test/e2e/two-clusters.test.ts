@@ -12,6 +12,9 @@ import { KUBECTL, runCommand, type CommandResult } from '../harness/kubectl.js';
 import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import type { MemberInfo, MemberSpec } from './two-clusters.member.js';
 import { eventually } from './agent-cluster-fixture.js';
+import { installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const ROOT = join(import.meta.dirname, '../..');
 const prefix = `lq${randomBytes(3).toString('hex')}`;
@@ -326,27 +329,68 @@ describe('two clusters on one LAN', function () {
     assert.equal(fc.spec.discoveryType, 'LAN');
   });
 
+  it('`kubectl liqo discover` run in a third namespace on the LAN lists both clusters', async function () {
+    let plugin: PluginOnPath | undefined;
+    const home = mkdtempSync(join(tmpdir(), 'liqo-discover-home-'));
+    try {
+      plugin = await installPluginOnPath();
+      // no kubeconfig in the bystander's namespace: --lan browses anyway
+      const r = await runCommand(
+        'ip',
+        ['netns', 'exec', hosts.c.ns, KUBECTL, 'liqo', 'discover', '--lan', '-o', 'json', '--timeout', '8s'],
+        {
+          env: {
+            ...process.env,
+            PATH: `${plugin.binDir}:${process.env['PATH'] ?? ''}`,
+            KUBECONFIG: join(home, 'none'),
+            HOME: home,
+            NO_COLOR: '1',
+          },
+          timeoutMs: 60_000,
+        },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as {
+        clusters: Array<{ clusterId?: string; clusterName?: string; authUrl: string; trustMode?: string }>;
+      };
+      const a2 = doc.clusters.find((c) => c.clusterId === idA);
+      const b2 = doc.clusters.find((c) => c.clusterId === idB);
+      assert.ok(a2 && b2, `both clusters listed: ${r.stdout}`);
+      assert.equal(a2.clusterName, 'cluster-a');
+      assert.equal(b2.clusterName, 'cluster-b');
+      assert.equal(b2.authUrl, `https://${hosts.b.ip}:8443`);
+      assert.equal(b2.trustMode, 'Untrusted');
+    } finally {
+      plugin?.remove();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('killing the active agent: the standby takes over within the Lease duration', async () => {
-    type Lease = { spec: { holderIdentity?: string } };
-    const holder = (await a!.json<Lease>(['-n', 'liqo', 'get', 'lease', 'liqo-discovery-agent'])).spec
-      .holderIdentity;
+    type Lease = { spec: { holderIdentity?: string; renewTime?: string; acquireTime?: string } };
+    const readLease = () => a!.json<Lease>(['-n', 'liqo', 'get', 'lease', 'liqo-discovery-agent']);
+    const holder = (await readLease()).spec.holderIdentity;
     const active = a!.info.agents.find((x) => x.identity === holder);
     const standby = a!.info.agents.find((x) => x.identity !== holder);
     assert.ok(active && standby, `holder ${holder} is one of A's agents`);
     process.kill(active.pid, 'SIGKILL'); // no graceful release: the Lease must expire
     const killedAt = Date.now();
-    await eventually(
+    const lastRenew = Date.parse((await readLease()).spec.renewTime ?? '');
+    // a standby may take it once leaseDuration has passed since the last renewal it saw,
+    // noticing within one retry interval (2 s)
+    const lease = await eventually(
       'standby holds the Lease',
-      async () =>
-        (await a!.json<Lease>(['-n', 'liqo', 'get', 'lease', 'liqo-discovery-agent'])).spec.holderIdentity ===
-        standby.identity
-          ? true
-          : undefined,
+      async () => {
+        const l = await readLease();
+        return l.spec.holderIdentity === standby.identity ? l : undefined;
+      },
       (LEASE_SECONDS + 10) * 1000,
       250,
     );
+    const acquired = Date.parse(lease.spec.acquireTime ?? '');
     console.log(
-      `      (standby took over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill; lease ${LEASE_SECONDS} s)`,
+      `      (standby took over ${((acquired - killedAt) / 1000).toFixed(1)} s after the kill, ` +
+        `${((acquired - lastRenew) / 1000).toFixed(1)} s after the last renewal; lease ${LEASE_SECONDS} s)`,
     );
     // the new leader keeps B current: B's ForeignCluster on A keeps being refreshed
     const before = Number((await fcOf(a!, idB)).metadata.annotations?.['LastUpdate'] ?? 0);
