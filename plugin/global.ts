@@ -84,7 +84,7 @@ export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoR
   const { connectLiqo } = await import('../shared/kube/liqo-resources.js');
   const { KubeconfigError } = await import('../shared/kube/config.js');
   try {
-    return await connectLiqo({
+    const resources = await connectLiqo({
       ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
       ...(opts.context ? { context: opts.context } : {}),
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
@@ -92,6 +92,8 @@ export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoR
       requestTimeoutMs: parseDuration(opts.requestTimeout, '--request-timeout') ?? 0,
       onWarning: (w) => io.stderr.write(`Warning: ${w}\n`),
     });
+    debug(opts, io, 1, `using API server ${resources.server}`);
+    return resources;
   } catch (err) {
     if (err instanceof KubeconfigError) throw new UserError(err.message);
     throw err;

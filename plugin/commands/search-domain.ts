@@ -5,6 +5,7 @@ import {
   KIND_SEARCH_DOMAIN,
   type SearchDomain,
 } from '../../shared/api/index.js';
+import { formatFieldError, searchDomainRules } from '../../shared/rules/index.js';
 import type { CommandGroup, CommandModule } from '../command.js';
 import {
   connect,
@@ -79,7 +80,8 @@ export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promi
       metadata: { name },
       spec: { domain, autojoin },
     };
-    result = mode === 'client' ? desired : await resources.searchDomains.create(desired, dry);
+    result =
+      mode === 'client' ? checkClientSide(desired) : await resources.searchDomains.create(desired, dry);
     verb = 'created';
   } else if (existing.spec?.domain === domain && (existing.spec?.autojoin ?? false) === autojoin) {
     result = existing;
@@ -95,6 +97,15 @@ export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promi
   const format = opts.output ?? 'table';
   if (format === 'json' || format === 'yaml') return printData(io, format, result);
   io.stdout.write(format === 'name' ? `${sdName(name)}\n` : `${sdName(name)} ${verb}${dryRunSuffix(mode)}\n`);
+}
+
+/** --dry-run=client: the webhook's own rules for a single object, run here. */
+function checkClientSide(sd: SearchDomain): SearchDomain {
+  const defaulted = searchDomainRules.applyDefaults(sd);
+  const first = searchDomainRules.validate(defaulted, undefined).errors[0];
+  if (first)
+    throw new UserError(`SearchDomain "${sd.metadata.name}" would be refused: ${formatFieldError(first)}`);
+  return defaulted;
 }
 
 const listCommand: CommandModule<SearchDomainListOptions> = {

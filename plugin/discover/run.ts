@@ -8,7 +8,7 @@ import {
 } from '../../shared/discovery/collect.js';
 import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
 import type { DiscoverOptions } from '../commands/discover.js';
-import { UserError } from '../global.js';
+import { debug, UserError } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { stderrColors, stdoutColors } from '../output/color.js';
 import { printData } from '../output/print.js';
@@ -36,6 +36,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
       'nothing to search: LAN discovery is off and there are no SearchDomains; pass --lan, --domain or --url',
     );
   }
+  debug(opts, io, 1, `discovering on ${plan.describe} (timeout ${ctx.timeoutMs} ms)`);
   const format = opts.output ?? 'table';
   const collectOptions: CollectOptions = {
     ...(plan.lan ? { lan: plan.lan } : {}),
@@ -57,6 +58,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
       ...collectOptions,
       signal: deadline,
       onCluster: (c, change) => {
+        debug(opts, io, 2, `${change}: ${c.clusterId ?? '?'} at ${c.authUrl} (${c.sources.join(',')})`);
         if (change !== 'added') return;
         found++;
         spinner.text(`Discovering on ${plan.describe}… ${found} found`);
