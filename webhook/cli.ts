@@ -49,7 +49,7 @@ export async function parseWebhookArgs(args: string[]): Promise<WebhookCliOption
       'liqo-webhook [flags]\n\nAdmission webhook for ForeignCluster, SearchDomain and ClusterConfig: defaults them (POST /mutate)\nand refuses what cannot work (POST /validate). Serves HTTPS only; /healthz, /readyz, /metrics.',
     )
     .options({
-      port: { type: 'number', default: 8443, describe: 'HTTPS port (0 picks a free one)' },
+      port: { type: 'string', default: '8443', describe: 'HTTPS port (0 picks a free one)' },
       'bind-address': { type: 'string', default: '0.0.0.0', describe: 'Address to listen on' },
       'tls-cert-file': {
         type: 'string',
@@ -118,21 +118,48 @@ export async function parseWebhookArgs(args: string[]): Promise<WebhookCliOption
       },
       'ca-validity': { type: 'string', default: '8760h', describe: 'Lifetime of a new CA' },
     })
+    .group(['port', 'bind-address', 'log-level', 'allow-loopback-auth-url', 'kubeconfig'], 'Serving:')
+    .group(['tls-cert-file', 'tls-key-file', 'tls-reload-interval'], 'TLS from files (e.g. cert-manager):')
+    .group(
+      [
+        'bootstrap-tls',
+        'tls-secret-namespace',
+        'tls-secret-name',
+        'service-name',
+        'service-namespace',
+        'webhook-configuration-name',
+        'extra-san',
+        'serving-cert-validity',
+        'renew-before',
+        'ca-validity',
+      ],
+      'Self-bootstrapped TLS (--bootstrap-tls):',
+    )
+    .example(
+      'liqo-webhook --tls-cert-file /certs/tls.crt --tls-key-file /certs/tls.key',
+      'certificates from files, reloaded when they change',
+    )
+    .example(
+      'liqo-webhook --bootstrap-tls',
+      'in a cluster: own CA in Secret liqo/liqo-webhook-tls, caBundle injected',
+    )
     .version(false)
     .help('help')
     .alias('help', 'h')
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): one line
+      throw err ?? new UsageError(msg.replace(/\s*\n\s*/g, ' '));
     })
     .parseAsync();
 
-  const port = argv.port;
+  const port = /^\d+$/.test(argv.port) ? Number(argv.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(
-      `--port ${String(argv.port)} is not a port (accepted: 1-65535, or 0 for a free one)`,
-    );
+    throw new UsageError(`--port "${argv.port}" is not a port (accepted: 1-65535, or 0 for a free one)`);
+  }
+  for (const flag of ['tls-cert-file', 'tls-key-file', 'kubeconfig'] as const) {
+    if (argv[flag] === '') throw new UsageError(`--${flag} needs a file path`);
   }
   const options: WebhookCliOptions = {
     port,
