@@ -142,6 +142,92 @@ describe('mDNS on a namespace LAN', function () {
     await second.waitExit();
   });
 
+  describe('the responder', () => {
+    const query = (opts: Record<string, unknown>) =>
+      lan.spawnJson(
+        lan.hosts[4]!,
+        tsxCommand(
+          'test/helpers/mdns-raw-query.ts',
+          JSON.stringify({ interface: lan.hosts[4]!.address, ...opts }),
+        ),
+      );
+    const instance = `${advertised[0]!.clusterId}._liqo._tcp.local`;
+    const answersOf = (done: Record<string, unknown>) =>
+      (done.responses as { answers: { name: string; type: string; data: unknown }[] }[]).flatMap(
+        (r) => r.answers,
+      );
+
+    it('answers a QU question by unicast and a QM question only by multicast', async () => {
+      const question = [{ name: instance, type: 'SRV' }];
+      const qu = await query({ questions: question, qu: true }).waitFor((m) => m.event === 'done');
+      const srv = answersOf(qu).find((a) => a.type === 'SRV');
+      assert.deepEqual(srv?.data, {
+        priority: 0,
+        weight: 0,
+        port: 6443,
+        target: `liqo-${advertised[0]!.clusterId}.local`,
+      });
+      await new Promise((r) => setTimeout(r, 1100)); // past the one-second multicast limit
+      const qm = await query({ questions: question }).waitFor((m) => m.event === 'done');
+      assert.deepEqual(answersOf(qm), [], 'a multicast answer reached a socket outside the group');
+    });
+
+    it('answers a legacy (ephemeral port) query by unicast, echoing id and question, TTL <= 10 s', async () => {
+      const done = await query({
+        questions: [{ name: '_liqo._tcp.local', type: 'PTR' }],
+        fromPort: 0,
+      }).waitFor((m) => m.event === 'done');
+      const responses = done.responses as {
+        id: number;
+        questions: unknown[];
+        answers: { name: string; data: unknown; ttl: number }[];
+      }[];
+      const ptrs = responses.flatMap((r) => r.answers).filter((a) => a.name === '_liqo._tcp.local');
+      assert.deepEqual(
+        ptrs.map((a) => a.data).sort(),
+        advertised.map((a) => `${a.clusterId}._liqo._tcp.local`).sort(),
+      );
+      assert.ok(responses.every((r) => r.id === 4242 && r.questions.length === 1));
+      assert.ok(responses.flatMap((r) => r.answers).every((a) => a.ttl <= 10));
+    });
+
+    it('suppresses an answer the querier already knows (known-answer suppression)', async () => {
+      const questions = [{ name: '_liqo._tcp.local', type: 'PTR' }];
+      const knownAnswers = [
+        { name: '_liqo._tcp.local', type: 'PTR', class: 'IN', ttl: 4500, data: instance },
+      ];
+      const done = await query({ questions, knownAnswers, fromPort: 0 }).waitFor((m) => m.event === 'done');
+      const ptrs = answersOf(done)
+        .filter((a) => a.type === 'PTR')
+        .map((a) => a.data);
+      assert.ok(!ptrs.includes(instance), 'known answer repeated');
+      assert.equal(ptrs.length, advertised.length - 1, 'the others still answer');
+    });
+  });
+
+  it('browses only the interfaces named, by address or by name, IPv6 included', async () => {
+    const h3 = lan.hosts[3]!;
+    const v6only = await browseOnceOn(lan, h3, { interfaces: [h3.address6], serviceTypes: ['_liqo._tcp'] });
+    assert.deepEqual(new Set(v6only.map((p) => p.clusterId)), new Set(advertised.map((a) => a.clusterId)));
+    for (const peer of v6only)
+      assert.ok(
+        peer.authUrls.some((u) => u.startsWith('https://[fd00:')),
+        peer.authUrls.join(' '),
+      );
+    const byName = await browseOnceOn(lan, h3, { interfaces: ['eth0'], serviceTypes: ['_liqo._tcp'] });
+    assert.equal(byName.length, advertised.length);
+    const child = lan.spawnJson(
+      h3,
+      tsxCommand(BROWSE, JSON.stringify({ mode: 'once', interfaces: ['wlan9'] })),
+    );
+    const failed = await child.waitFor((m) => m.event === 'done' || m.event === 'error');
+    assert.equal(failed.event, 'error');
+    assert.match(
+      String(failed.message),
+      /mDNS interface "wlan9" is neither an interface name nor a local address \(have: .*eth0/,
+    );
+  });
+
   describe('a Liqo v0.2-style advertiser (instance = cluster id, no TXT keys)', () => {
     const liqoId = '0558de48-097b-4b7d-ba04-6bd2a0f9d24f';
 
@@ -195,6 +281,35 @@ describe('mDNS on a namespace LAN', function () {
       assert.equal(added.authUrl, `https://${host.address}:31235`);
       emulator.send('stop');
       await browser.waitFor(peerEvent('removed', liqoId, '_liqo_auth._tcp.local'));
+      browser.send('stop');
+      await browser.waitExit();
+    });
+
+    it('is removed when its TTL runs out with no goodbye (killed, refresh queries unanswered)', async () => {
+      const host = lan.hosts[4]!;
+      const browser = lan.spawnJson(
+        lan.hosts[3]!,
+        tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })),
+      );
+      await browser.waitFor((m) => m.event === 'ready');
+      const emulator = lan.spawnJson(
+        host,
+        tsxCommand(
+          LIQO_V02,
+          JSON.stringify({
+            clusterId: liqoId,
+            port: 31236,
+            address: host.address,
+            ttl: 3,
+            intervalMs: 3600000,
+          }),
+        ),
+      );
+      await emulator.waitFor((m) => m.event === 'started');
+      const added = await browser.waitFor(peerEvent('added', liqoId, '_liqo_auth._tcp.local'));
+      emulator.child.kill('SIGKILL');
+      const removed = await browser.waitFor(peerEvent('removed', liqoId, '_liqo_auth._tcp.local'));
+      assert.ok((removed.t as number) - (added.t as number) >= 2000, 'removed before its TTL');
       browser.send('stop');
       await browser.waitExit();
     });
