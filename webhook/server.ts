@@ -109,6 +109,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     },
   );
   server.requestTimeout = 30_000;
+  // The API server's client keeps idle connections for 90 s (Go's IdleConnTimeout). Closing
+  // ours sooner (Node's default is 5 s) races with it reusing one: a POST on a connection we
+  // just closed fails the admission. So let the client be the one that closes.
+  server.keepAliveTimeout = 120_000;
   server.on('tlsClientError', (err) => {
     if (log.isLevelEnabled('debug')) log.debug({ err: errorText(err) }, 'TLS handshake refused');
   });
