@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import type { TLSSocket, PeerCertificate } from 'node:tls';
-import { sha256Fingerprint } from '../tls/certificates.js';
+import { sha256Fingerprint } from '../tls/fingerprint.js';
 import type { ClusterIdentityResponse } from '../api/types.js';
 import type { FetchIdentityOptions, IdentityErrorCode, IdentityResult } from './types.js';
 

@@ -1,7 +1,7 @@
 // Certificates made with node-forge (RSA): a CA, serving certificates signed by it, and
 // self-signed ones. Used by the webhook's self-bootstrap, the agent's /ids server and tests.
 import forge from 'node-forge';
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 
 export interface PemKeyPair {
@@ -117,10 +117,4 @@ export function certificateNotAfter(certPem: string): Date {
 }
 
 /** SHA-256 fingerprint of a DER certificate, as colon-separated upper-case hex (like openssl). */
-export function sha256Fingerprint(der: Buffer): string {
-  return createHash('sha256')
-    .update(der)
-    .digest('hex')
-    .toUpperCase()
-    .replace(/(..)(?!$)/g, '$1:');
-}
+export { sha256Fingerprint } from './fingerprint.js';
