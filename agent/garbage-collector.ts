@@ -87,6 +87,11 @@ export class GarbageCollector {
           if (!sd || (owner.uid && sd.metadata.uid !== owner.uid)) reason = 'searchdomain-deleted';
         }
       }
+      if (reason === 'expired') {
+        // the list may be seconds old: a sighting written since then keeps it
+        const fresh = await this.liqo.foreignClusters.get(name);
+        if (!fresh || !isExpired(fresh, nowSeconds)) continue;
+      }
       if (reason && (await this.deleteOne(name, reason))) deleted.push(name);
     }
     return deleted;

@@ -48,6 +48,8 @@ export class LanDiscovery {
   /** Last successful write per peer instance, to avoid a write per mDNS packet. */
   private readonly lastWritten = new Map<string, { at: number; authUrl: string }>();
   private readonly inProgress = new Set<string>();
+  /** Peers whose /ids failed: not tried again before `until` (back-off doubling to 5 min). */
+  private readonly failing = new Map<string, { until: number; delayMs: number }>();
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -157,10 +159,20 @@ export class LanDiscovery {
     const last = this.lastWritten.get(key);
     if (last && last.authUrl === peer.authUrl && Date.now() - last.at < this.refreshMs(peer)) return;
     if (this.inProgress.has(key)) return;
+    const failed = this.failing.get(`${key}|${peer.authUrl}`);
+    if (failed && Date.now() < failed.until) return;
     this.inProgress.add(key);
     void this.handlePeer(peer, config)
       .then((ok) => {
-        if (ok) this.lastWritten.set(key, { at: Date.now(), authUrl: peer.authUrl });
+        const failKey = `${key}|${peer.authUrl}`;
+        if (ok) {
+          this.lastWritten.set(key, { at: Date.now(), authUrl: peer.authUrl });
+          this.failing.delete(failKey);
+        } else {
+          // a peer whose /ids hangs or lies must not take a fetch slot every few seconds
+          const delayMs = Math.min(300_000, (this.failing.get(failKey)?.delayMs ?? 5000) * 2);
+          this.failing.set(failKey, { until: Date.now() + delayMs, delayMs });
+        }
       })
       .finally(() => this.inProgress.delete(key));
     this.pruneMemory();
@@ -199,8 +211,11 @@ export class LanDiscovery {
 
   /** Forget peers not written for a long time, so churn does not grow memory. */
   private pruneMemory(): void {
+    const now = Date.now();
+    if (this.failing.size >= 256)
+      for (const [k, v] of this.failing) if (v.until < now) this.failing.delete(k);
     if (this.lastWritten.size < 256) return;
-    const cutoff = Date.now() - 3600_000;
+    const cutoff = now - 3600_000;
     for (const [k, v] of this.lastWritten) if (v.at < cutoff) this.lastWritten.delete(k);
   }
 }

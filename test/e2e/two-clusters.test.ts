@@ -13,7 +13,7 @@ import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import type { MemberInfo, MemberSpec } from './two-clusters.member.js';
 import { eventually } from './agent-cluster-fixture.js';
 import { installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -133,6 +133,9 @@ describe('two clusters on one LAN', function () {
   let b: Member | undefined;
   let idA = '';
   let idB = '';
+  const bystanders: ChildProcess[] = [];
+  const HANGING_PEER = 'hanging-peer-0000';
+  const DEAD_PEER = 'dead-peer-0000';
   const zone = [
     'clusters.test. PTR cluster-b.clusters.test.',
     `cluster-b.clusters.test. SRV 0 0 8443 auth.cluster-b.clusters.test.`,
@@ -143,6 +146,43 @@ describe('two clusters on one LAN', function () {
     if (process.getuid?.() !== 0) this.skip(); // network namespaces need root
     this.timeout(300_000);
     createLan();
+    // two bad peers on the LAN, from the bystander's namespace: one whose /ids never answers
+    // (a TCP listener that never completes TLS), one advertising a port where nothing listens
+    bystanders.push(
+      spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          hosts.c.ns,
+          process.execPath,
+          '-e',
+          "require('net').createServer(() => {}).listen(9443)",
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    for (const [clusterId, port] of [
+      [HANGING_PEER, 9443],
+      [DEAD_PEER, 9444],
+    ] as const) {
+      bystanders.push(
+        spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            hosts.c.ns,
+            process.execPath,
+            '--import',
+            'tsx',
+            join(ROOT, 'test/helpers/mdns-advertise.ts'),
+            JSON.stringify({ clusterId, port, ttl: TTL, interfaces: [hosts.c.ip] }),
+          ],
+          { cwd: ROOT, stdio: 'ignore' },
+        ),
+      );
+    }
     const base = { interfaceName: 'eth0', idsPortBase: 8443, healthPortBase: 8081, agentArgs };
     [a, b] = await Promise.all([
       startMember(hosts.a.ns, {
@@ -191,6 +231,7 @@ describe('two clusters on one LAN', function () {
 
   after(async function () {
     this.timeout(60_000);
+    for (const p of bystanders) p.kill('SIGTERM');
     await Promise.allSettled([stopMember(a), stopMember(b)]);
     deleteLan();
   });
@@ -232,6 +273,16 @@ describe('two clusters on one LAN', function () {
       (f) => f.metadata.name,
     );
     assert.ok(!namesA.includes(idA), 'A does not list itself');
+    // the peers whose /ids hangs or is refused were seen too, and did not hold B up
+    const skipped = await eventually('the bad peers tried and skipped', async () => {
+      const logs = a!.info.agents.map((x) => readFileSync(x.logFile, 'utf8')).join('');
+      return logs.includes(HANGING_PEER) && logs.includes(DEAD_PEER) ? logs : undefined;
+    });
+    assert.match(skipped, /LAN peer skipped/);
+    assert.ok(
+      !namesA.some((n) => n === HANGING_PEER || n === DEAD_PEER),
+      `no ForeignCluster for bad peers: ${namesA.join(' ')}`,
+    );
     assert.ok(!namesB.includes(idB), 'B does not list itself');
   });
 
