@@ -98,8 +98,11 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
         { secret: `${opts.secretNamespace}/${opts.secretName}`, reason: problem },
         'issuing a new webhook CA',
       );
+      // A distinct subject per CA (like kube's "<name>@<unix time>"): during a rotation the
+      // bundle holds two CAs, and verifiers pick candidate issuers by subject.
+      const commonName = `${CA_COMMON_NAME}@${Math.floor(now.getTime() / 1000)}`;
       const ca = await issueCertificateAuthority(
-        CA_COMMON_NAME,
+        commonName,
         opts.caValidityMs ?? DEFAULT_CA_VALIDITY_MS,
         now,
       );
