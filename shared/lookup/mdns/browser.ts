@@ -62,21 +62,23 @@ export class MdnsBrowser extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.transport.start();
+    if (this.mode === 'once') {
+      // answered by unicast at once (sent while the port-5353 sockets are still opening); the
+      // regular multicast query follows one second later
+      const questions = this.browseQuestions();
+      void this.transport.sendLegacyQuery({ type: 'query', id: 0, flags: 0, questions });
+    }
+    try {
+      await this.transport.start();
+    } catch (err) {
+      this.started = false;
+      await this.transport.stop();
+      throw err;
+    }
     const now = Date.now();
     this.lastNewInfoAt = now;
     // §5.2: a continuous querier waits 20-120 ms so hosts starting together do not collide
-    this.nextQueryAt = this.mode === 'once' ? now : now + 20 + Math.random() * 100;
-    if (this.mode === 'once') {
-      // answered by unicast at once; the regular query follows one second later
-      void this.transport.sendLegacyQuery({
-        type: 'query',
-        id: 0,
-        flags: 0,
-        questions: this.browseQuestions(),
-      });
-      this.nextQueryAt = now + 1000;
-    }
+    this.nextQueryAt = this.mode === 'once' ? now + 1000 : now + 20 + Math.random() * 100;
     this.timer = setInterval(() => this.tick(), this.mode === 'once' ? 50 : TICK_MS);
     this.timer.unref?.();
   }

@@ -25,7 +25,10 @@ export async function browseOnce(opts: BrowseOptions = {}): Promise<MdnsPeer[]> 
       const settled = now - startedAt >= settleMs && now - browser.lastNewInfoAt >= quietMs;
       if ((settled && browser.pendingCount() === 0) || now - startedAt >= settleMs * 3) finish();
     };
+    // the 50 ms ticks re-check; this one lands exactly on the window's end
+    const atWindowEnd = setTimeout(check, Math.max(0, startedAt + settleMs - Date.now()));
     const finish = () => {
+      clearTimeout(atWindowEnd);
       browser.off('tick', check);
       opts.signal?.removeEventListener('abort', finish);
       resolve();

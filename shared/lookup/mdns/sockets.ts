@@ -186,8 +186,8 @@ export class MdnsTransport extends EventEmitter {
       return void this.emit('warning', err as Error);
     }
     await Promise.all(
-      this.sockets.map(
-        ({ endpoint }) =>
+      this.endpoints.map(
+        (endpoint) =>
           new Promise<void>((resolve) => {
             const v6 = endpoint.family === 'IPv6';
             const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
