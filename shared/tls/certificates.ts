@@ -49,6 +49,14 @@ function altNames(hosts: string[]): Array<{ type: number; value?: string; ip?: s
   });
 }
 
+/**
+ * forge writes names as PrintableString, which has no '@', '_' or '*' (Go's verifier then refuses
+ * the whole certificate, e.g. a CA named "liqo-webhook-ca@1764000000"); UTF8String takes any.
+ */
+function commonNameAttribute(value: string) {
+  return { name: 'commonName', value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class };
+}
+
 function generateKeyPair(bits: number): forge.pki.rsa.KeyPair {
   return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
 }
@@ -68,7 +76,7 @@ export function createCertificateAuthority(req: CertificateRequest): PemKeyPair 
   const { notBefore, notAfter } = validity(req);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  const subject = [{ name: 'commonName', value: req.commonName }];
+  const subject = [commonNameAttribute(req.commonName)];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -92,7 +100,7 @@ export function createServingCertificate(req: CertificateRequest, issuer?: PemKe
   const { notBefore, notAfter } = validity(req);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: req.commonName }]);
+  cert.setSubject([commonNameAttribute(req.commonName)]);
   let signingKey: forge.pki.PrivateKey = keys.privateKey;
   if (issuer) {
     const caCert = forge.pki.certificateFromPem(issuer.certPem);

@@ -136,4 +136,16 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     const twice = await liqo(['uninstall', '--webhook-url', webhookUrl, '--without-agent']);
     assert.equal(twice.code, 0, twice.stderr);
   });
+
+  it('a full in-cluster install (webhook and agent Deployments): version reports their versions', async () => {
+    const r = await liqo(['install']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /deployment\.apps\/liqo-webhook serverside-applied/);
+    assert.match(r.stdout, /deployment\.apps\/liqo-discovery-agent serverside-applied/);
+    const v = await liqo(['version', '-o', 'json']);
+    assert.equal(v.code, 0, v.stderr);
+    const report = JSON.parse(v.stdout) as { webhookVersion?: string; agentVersion?: string };
+    assert.match(report.webhookVersion ?? '', /^\d+\.\d+\.\d+/);
+    assert.match(report.agentVersion ?? '', /^\d+\.\d+\.\d+/);
+  });
 });

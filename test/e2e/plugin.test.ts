@@ -151,6 +151,37 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     expectOneLineError(await liqo(['unjoin', peerId]), /no ForeignCluster named or with cluster id/);
   });
 
+  it('join --wait returns once status.outgoing.joined is true, and says where it stopped on timeout', async () => {
+    const timedOut = await liqo(['join', peer.url, '--wait', '--timeout', '2s']);
+    assert.equal(timedOut.code, 1);
+    assert.match(
+      timedOut.stderr,
+      /^error: timed out after 2s waiting for ForeignCluster ".*" to join: status\.outgoing\.joined is unset, authStatus unset$/m,
+    );
+    assert.equal(
+      timedOut.stdout,
+      `foreigncluster.discovery.liqo.io/${peerId} created\n`,
+    );
+    const waiting = liqo(['join', peer.url, '--wait', '--timeout', '60s']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await env.controlPlane.kubectl([
+      'patch',
+      'foreignclusters',
+      peerId,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { outgoing: { joined: true } } }),
+    ]);
+    const done = await waiting;
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(
+      done.stdout,
+      `foreigncluster.discovery.liqo.io/${peerId} unchanged\nforeigncluster.discovery.liqo.io/${peerId} joined\n`,
+    );
+    await env.controlPlane.kubectl(['delete', 'foreignclusters', peerId]);
+  });
+
   it('join --dry-run=server runs admission but stores nothing', async () => {
     const r = await liqo(['join', peer.url, '--dry-run=server']);
     assert.equal(r.code, 0, r.stderr);
