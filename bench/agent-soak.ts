@@ -243,17 +243,37 @@ async function orchestrate(o: {
     const latencies = [...startedAt].flatMap(([id, at]) =>
       firstSeen.has(id) ? [(firstSeen.get(id)! - at) / 1000] : [],
     );
-    const warm = samples.find((s) => s.t >= 60) ?? samples[0]!;
     const last = samples[samples.length - 1]!;
     const maxRss = Math.max(...samples.map((s) => s.rss));
+    const mib = (kib: number) => (kib / 1024).toFixed(1);
+    // medians of a window, so one garbage-collection dip or peak does not decide the verdict
+    const median = (from: number, to: number) =>
+      pct(
+        samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.rss),
+        50,
+      );
+    const early = median(60, 180);
+    const late = median(last.t - 60, last.t);
+    // least-squares slope of RSS after the first two minutes, in MiB per 10 minutes
+    const tail = samples.filter((s) => s.t >= 120);
+    const mt = tail.reduce((a, s) => a + s.t, 0) / tail.length;
+    const mr = tail.reduce((a, s) => a + s.rss, 0) / tail.length;
+    const slope =
+      tail.reduce((a, s) => a + (s.t - mt) * (s.rss - mr), 0) /
+      Math.max(
+        1,
+        tail.reduce((a, s) => a + (s.t - mt) ** 2, 0),
+      );
     console.log('\n== agent soak ==');
     console.log(
       `duration ${(last.t / 60).toFixed(1)} min; peers started ${startedAt.size}, live at end ${live.length}; churn ${o.churnCount} every ${o.churnEvery} s; ttl ${o.ttl} s`,
     );
     console.log(
-      `RSS at start (t=${samples[0]!.t.toFixed(0)}s) ${(samples[0]!.rss / 1024).toFixed(1)} MiB; after warm-up (t=${warm.t.toFixed(0)}s) ${(warm.rss / 1024).toFixed(1)} MiB; at end (t=${last.t.toFixed(0)}s) ${(last.rss / 1024).toFixed(1)} MiB; max ${(maxRss / 1024).toFixed(1)} MiB`,
+      `agent RSS: at start ${mib(samples[0]!.rss)} MiB; median of minutes 1-3 ${mib(early)} MiB; median of the last minute ${mib(late)} MiB; at end ${mib(last.rss)} MiB; max ${mib(maxRss)} MiB`,
     );
-    console.log(`RSS end / after-warm-up = ${(last.rss / warm.rss).toFixed(3)}`);
+    console.log(
+      `RSS last minute / minutes 1-3 = ${(late / early).toFixed(3)}; trend after minute 2: ${((slope * 600) / 1024).toFixed(2)} MiB per 10 min`,
+    );
     console.log(
       `peer start -> ForeignCluster on A: n=${latencies.length} p50 ${pct(latencies, 50).toFixed(2)} s, p90 ${pct(latencies, 90).toFixed(2)} s, max ${Math.max(...latencies).toFixed(2)} s (never seen: ${startedAt.size - latencies.length})`,
     );
