@@ -158,10 +158,7 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
       timedOut.stderr,
       /^error: timed out after 2s waiting for ForeignCluster ".*" to join: status\.outgoing\.joined is unset, authStatus unset$/m,
     );
-    assert.equal(
-      timedOut.stdout,
-      `foreigncluster.discovery.liqo.io/${peerId} created\n`,
-    );
+    assert.equal(timedOut.stdout, `foreigncluster.discovery.liqo.io/${peerId} created\n`);
     const waiting = liqo(['join', peer.url, '--wait', '--timeout', '60s']);
     await new Promise((r) => setTimeout(r, 1500));
     await env.controlPlane.kubectl([
