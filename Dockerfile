@@ -60,4 +60,7 @@ COPY --from=build /src/dist/liqo-webhook.cjs ./dist/liqo-webhook.cjs
 # the image's "node" user; the Deployment also sets runAsNonRoot and a read-only root
 USER 1000:1000
 EXPOSE 8443
-ENTRYPOINT ["node", "/app/dist/liqo-webhook.cjs"]
+# A young generation of at most 2 x 8 MiB (V8's default grows to 2 x 16 MiB under load): an
+# admission's garbage is small and short-lived, and this keeps RSS under load ~12 MB lower
+# (bench/webhook.ts runs the program with the flags of this line).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/liqo-webhook.cjs"]
