@@ -114,6 +114,10 @@ export interface MdnsPeer {
   /** From TXT `id`, else the instance name (Liqo v0.2's convention). */
   clusterId: string;
   clusterName?: string;
+  /**
+   * The PTR's TTL, seconds, as received. A one-shot browse mostly hears answers to its legacy
+   * unicast query, which RFC 6762 §6.7 caps at 10 s; a continuous browser sees the real one.
+   */
   ttl: number;
 }
 

@@ -105,6 +105,7 @@ describe('mDNS on a namespace LAN', function () {
     const added = (await browser.waitFor(peerEvent('added', late.clusterId))).peer as MdnsPeer;
     assert.equal(added.authUrl, `https://${lan.hosts[4]!.address}:9443`);
     assert.equal(added.clusterName, 'late');
+    assert.equal(added.ttl, 4500, 'RFC 6762 §10 TTL of the PTR');
     joiner.send('stop');
     await joiner.waitFor((m) => m.event === 'stopped');
     for (const serviceType of ['_liqo._tcp.local', '_liqo_auth._tcp.local']) {
@@ -117,6 +118,28 @@ describe('mDNS on a namespace LAN', function () {
     const { peers } = await browser.waitFor((m) => m.event === 'peers');
     const ids = new Set((peers as MdnsPeer[]).map((p) => p.clusterId));
     assert.deepEqual([...ids].sort(), advertised.map((a) => a.clusterId).sort());
+    browser.send('stop');
+    await browser.waitExit();
+  });
+
+  it('continuous mode: refresh queries keep a peer whose TTL is shorter than the wait', async () => {
+    const browser = lan.spawnJson(lan.hosts[3]!, tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })));
+    await browser.waitFor((m) => m.event === 'ready');
+    const shortLived = startAdvertiser(lan, lan.hosts[4]!, {
+      clusterId: 'short-ttl-0001',
+      port: 9444,
+      ttl: 2,
+    });
+    await started(shortLived);
+    const added = (await browser.waitFor(peerEvent('added', 'short-ttl-0001'))).peer as MdnsPeer;
+    assert.equal(added.ttl, 2);
+    await new Promise((r) => setTimeout(r, 5000)); // 2.5 TTLs: only §5.2 refreshes keep it
+    assert.ok(
+      !browser.messages.some(peerEvent('removed', 'short-ttl-0001')),
+      'expired despite refresh queries',
+    );
+    shortLived.send('stop');
+    await browser.waitFor(peerEvent('removed', 'short-ttl-0001'));
     browser.send('stop');
     await browser.waitExit();
   });
