@@ -53,7 +53,11 @@ describe('liqo-webhook (the built CLI)', function () {
     const cases: Array<[string, string[], RegExp]> = [
       ['no certificate', [], /give --tls-cert-file and --tls-key-file, or --bootstrap-tls/],
       ['a cert without its key', ['--tls-cert-file', 'x.crt'], /--tls-key-file is missing/],
-      ['a bad port', ['--port', '99999', '--tls-cert-file', 'a', '--tls-key-file', 'b'], /--port "99999" is not a port/],
+      [
+        'a bad port',
+        ['--port', '99999', '--tls-cert-file', 'a', '--tls-key-file', 'b'],
+        /--port "99999" is not a port/,
+      ],
       ['an unknown flag', ['--frobnicate'], /frobnicate/],
       ['a bad log level', ['--log-level', 'verbose'], /log-level.*verbose.*Choices/],
       ['a flag without its value', ['--tls-cert-file'], /--tls-cert-file needs a file path/],
