@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ANNOTATION_CERT_FINGERPRINT, type ForeignCluster } from '../../shared/api/index.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
+import { KUBECTL, runCommand } from '../harness/kubectl.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
@@ -393,5 +394,12 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     assert.match((await liqo(['completion', 'kubectl-plugin'])).stdout, /exec kubectl-liqo __complete "\$@"/);
     const words = (await liqo(['__complete', 'jo'])).stdout.split('\n').filter(Boolean);
     assert.deepEqual(words, ['join', ':4']);
+    // kubectl itself (>= 1.26) runs the helper for `kubectl liqo <TAB>`
+    const helper = join(plugin.binDir, 'kubectl_complete-liqo');
+    writeFileSync(helper, (await liqo(['completion', 'kubectl-plugin'])).stdout, { mode: 0o755 });
+    const viaKubectl = await runCommand(KUBECTL, ['__complete', 'liqo', 'discover', '--dns-'], {
+      env: { ...process.env, PATH: `${plugin.binDir}:${process.env.PATH ?? ''}` },
+    });
+    assert.equal(viaKubectl.stdout, '--dns-server\n:4\n', viaKubectl.stderr);
   });
 });
