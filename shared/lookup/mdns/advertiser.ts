@@ -33,6 +33,7 @@ const PROBE_INTERVAL_MS = 250;
 const PROBE_COUNT = 3;
 const ANNOUNCE_COUNT = 2;
 const MAX_RENAMES = 32;
+const MAX_DELAYED_ANSWERS = 256;
 
 type State = 'idle' | 'probing' | 'announced' | 'stopped';
 
@@ -304,6 +305,7 @@ export class MdnsAdvertiser extends EventEmitter {
       );
     };
     if (!result.shared || legacy) return send();
+    if (this.timers.size >= MAX_DELAYED_ANSWERS) return; // a query flood: the answers already queued will do
     // §6: shared answers wait 20-120 ms (400-500 ms when more known answers follow, TC bit)
     const truncated = ((query.flags ?? 0) & (1 << 9)) !== 0;
     this.later(truncated ? 400 + Math.random() * 100 : 20 + Math.random() * 100, send);

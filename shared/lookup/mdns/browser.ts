@@ -134,22 +134,21 @@ export class MdnsBrowser extends EventEmitter {
   /** Recomputes the peers hanging off the touched names and emits what changed. */
   private refreshPeers(touched: Set<string>, confirmed: boolean): void {
     const instances = new Set<string>();
-    const all = this.cache.instances();
+    const all = new Set(this.cache.instances());
     for (const name of touched) {
-      if (all.includes(name)) instances.add(name);
+      if (all.has(name)) instances.add(name);
       if (this.resolved.has(name)) instances.add(name);
     }
-    const hostsTouched = [...touched].filter((n) => !instances.has(n));
-    if (hostsTouched.length > 0) {
+    const hostsTouched = new Set([...touched].filter((n) => !instances.has(n)));
+    if (hostsTouched.size > 0) {
       for (const instance of [...all, ...this.resolved.keys()]) {
         const target = this.resolved.get(instance)?.peer.host ?? this.srvOf(instance)?.target;
-        if (target && hostsTouched.includes(normalizeName(target))) instances.add(instance);
+        if (target && hostsTouched.has(normalizeName(target))) instances.add(instance);
       }
     }
-    for (const name of touched)
-      if (this.serviceTypes.some((t) => normalizeName(t) === name)) {
-        for (const key of this.resolved.keys()) if (!all.includes(key)) instances.add(key);
-      }
+    // a PTR set changed (e.g. one expired): re-check resolved peers no longer listed
+    const typeTouched = this.serviceTypes.some((t) => touched.has(normalizeName(t)));
+    if (typeTouched) for (const key of this.resolved.keys()) if (!all.has(key)) instances.add(key);
     for (const instance of instances) this.updatePeer(instance, confirmed);
   }
 

@@ -69,35 +69,49 @@ export class RecordCache {
     return this.isTarget(name);
   }
 
-  isInstance(name: string): boolean {
-    for (const type of this.serviceTypes) {
-      for (const r of this.get(type, 'PTR')) if (normalizeName(r.data as string) === name) return true;
+  // Indexes over the live PTR and SRV records, rebuilt only when those change, so each incoming
+  // record costs a set look-up even with a full cache under a flood.
+  private instanceIndex: Set<string> | undefined;
+  private targetIndex: Set<string> | undefined;
+
+  private invalidate(type: CachedType): void {
+    if (type === 'PTR') this.instanceIndex = undefined;
+    if (type === 'PTR' || type === 'SRV') this.targetIndex = undefined;
+  }
+
+  private instanceSet(): Set<string> {
+    if (!this.instanceIndex) {
+      this.instanceIndex = new Set();
+      for (const type of this.serviceTypes) {
+        for (const r of this.get(type, 'PTR')) this.instanceIndex.add(normalizeName(r.data as string));
+      }
     }
-    return false;
+    return this.instanceIndex;
+  }
+
+  isInstance(name: string): boolean {
+    return this.instanceSet().has(name);
   }
 
   isTarget(name: string): boolean {
-    for (const instance of this.instances()) {
-      for (const srv of this.get(instance, 'SRV')) {
-        if (isSrvData(srv.data) && normalizeName(srv.data.target) === name) return true;
+    if (!this.targetIndex) {
+      this.targetIndex = new Set();
+      for (const instance of this.instanceSet()) {
+        for (const srv of this.get(instance, 'SRV')) {
+          if (isSrvData(srv.data)) this.targetIndex.add(normalizeName(srv.data.target));
+        }
       }
     }
-    return false;
+    return this.targetIndex.has(name);
   }
 
   instanceCount(): number {
-    let n = 0;
-    for (const type of this.serviceTypes) n += this.get(type, 'PTR').length;
-    return n;
+    return this.instanceSet().size;
   }
 
   /** Instance names (normalised) from every live PTR. */
   instances(): string[] {
-    const out: string[] = [];
-    for (const type of this.serviceTypes) {
-      for (const r of this.get(type, 'PTR')) out.push(normalizeName(r.data as string));
-    }
-    return out;
+    return [...this.instanceSet()];
   }
 
   /**
@@ -139,6 +153,7 @@ export class RecordCache {
     }
     if (!existing && type === 'PTR' && this.instanceCount() >= MAX_INSTANCES) return undefined;
     if (!existing && type !== 'PTR' && records.size >= MAX_RECORDS_PER_NAME) return undefined;
+    if (!existing) this.invalidate(type);
     records.set(key, {
       name,
       type,
@@ -170,6 +185,7 @@ export class RecordCache {
       for (const [key, r] of records) {
         if (r.expiresAt <= now) {
           records.delete(key);
+          this.invalidate(r.type);
           touched.add(r.name);
         }
       }
