@@ -51,7 +51,8 @@ export function buildApp({ crossObject, metrics, log, state }: AppParts): expres
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   for (const path of ['/mutate', '/validate']) {
-    app.all(path, (_req, res) => {
+    app.all(path, (req, res, next) => {
+      if (req.method === 'POST') return next(); // e.g. a trailing slash: the 404 says where to go
       res.status(405).set('Allow', 'POST').type('text/plain').send(`use POST for ${path}\n`);
     });
   }

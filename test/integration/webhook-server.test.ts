@@ -189,6 +189,9 @@ describe('webhook server', function () {
       const unknown = await request(server.url, pki.ca.certPem, { path: '/nowhere' });
       assert.equal(unknown.status, 404);
       assert.match(unknown.text, /POST \/mutate/);
+      const slash = await request(server.url, pki.ca.certPem, { path: '/validate/', body: '{}' });
+      assert.equal(slash.status, 404);
+      assert.match(slash.text, /no POST \/validate\/: this webhook serves POST \/mutate, POST \/validate/);
     });
   });
 
