@@ -192,6 +192,17 @@ describe('kubectl liqo discover (e2e, namespace LAN, real BIND and API server)',
     assert.equal(p?.trustMode, undefined, 'no identity, no trust');
   });
 
+  it('--interface limits mDNS to the interfaces named', async () => {
+    const onEth0 = await discoverJson(['--lan', '--interface', 'eth0']);
+    assert.ok(
+      onEth0.doc.clusters.some((c) => c.clusterId === peerId),
+      JSON.stringify(onEth0.doc),
+    );
+    // the peer is on the other end of eth0: browsing loopback only cannot hear it
+    const onLo = await discoverJson(['--lan', '--interface', 'lo']);
+    assert.ok(!onLo.doc.clusters.some((c) => c.clusterId === peerId), JSON.stringify(onLo.doc));
+  });
+
   it('honours enableDiscovery: false unless --lan is given', async () => {
     assert.equal((await liqo(['discovery', 'disable', '--lan-discovery'])).code, 0);
     try {
