@@ -49,7 +49,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   };
   if (opts.watch) return watchClusters(collectOptions, state, io, format, ctx.intervalMs, opts);
 
-  const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`);
+  const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`, true, opts.color);
   const table = new DiscoverTable(io, stdoutColors(io, opts.color));
   let found = 0;
   let clusters: DiscoveredCluster[];

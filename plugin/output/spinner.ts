@@ -15,14 +15,21 @@ const NO_SPINNER: Spinner = {
   stop: () => undefined,
 };
 
-export async function startSpinner(io: CommandIO, message: string, enabled = true): Promise<Spinner> {
-  if (!io.stderrIsTTY || !enabled || io.env.NO_COLOR !== undefined || io.env.TERM === 'dumb')
-    return NO_SPINNER;
+export async function startSpinner(
+  io: CommandIO,
+  message: string,
+  enabled = true,
+  colorFlag: boolean | undefined = true,
+): Promise<Spinner> {
+  if (!io.stderrIsTTY || !enabled || io.env.TERM === 'dumb') return NO_SPINNER;
+  // NO_COLOR / --no-color: still a spinner, just without colour
+  const noColor = (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') || colorFlag === false;
   const { default: ora } = await import('ora');
   const spinner = ora({
     text: message,
     stream: io.stderr as NodeJS.WritableStream,
     isEnabled: true,
+    ...(noColor ? { color: false as const } : {}),
     discardStdin: false,
   }).start();
   return {

@@ -272,6 +272,15 @@ describe('plugin (integration)', function () {
       s.stop();
       assert.equal(c.stderr(), '');
       assert.equal(c.stdout(), 'row\n');
+      // on a terminal it draws on stderr only, stdout still carries just the row
+      const tty = captureIO({ stderrIsTTY: true, env: { NO_COLOR: '1' } });
+      const shown = await startSpinner(tty.io, 'working');
+      shown.around(() => tty.io.stdout.write('row\n'));
+      shown.stop();
+      assert.match(tty.stderr(), /working/);
+      // eslint-disable-next-line no-control-regex -- ANSI colour codes
+      assert.doesNotMatch(tty.stderr(), /\u001b\[3\dm/, 'no colour with NO_COLOR');
+      assert.equal(tty.stdout(), 'row\n');
     });
   });
 });
