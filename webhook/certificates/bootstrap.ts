@@ -98,9 +98,10 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
         { secret: `${opts.secretNamespace}/${opts.secretName}`, reason: problem },
         'issuing a new webhook CA',
       );
-      // A distinct subject per CA (like kube's "<name>@<unix time>"): during a rotation the
-      // bundle holds two CAs, and verifiers pick candidate issuers by subject.
-      const commonName = `${CA_COMMON_NAME}@${Math.floor(now.getTime() / 1000)}`;
+      // A distinct subject per CA ("<name>-<unix time>"): during a rotation the bundle holds
+      // two CAs, and verifiers pick candidate issuers by subject. No '@' (kube's habit): forge
+      // encodes names as PrintableString unless told otherwise, and Go refuses '@' in one.
+      const commonName = `${CA_COMMON_NAME}-${Math.floor(now.getTime() / 1000)}`;
       const ca = await issueCertificateAuthority(
         commonName,
         opts.caValidityMs ?? DEFAULT_CA_VALIDITY_MS,
