@@ -1,9 +1,10 @@
 // Runs the plugin as users do: the esbuild bundle of the current source, as `kubectl-liqo` on
 // PATH, invoked through the real kubectl (`kubectl liqo …`).
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KUBECTL, runCommand, type CommandResult, type RunOptions } from '../harness/kubectl.js';
 import { REPO_ROOT } from '../harness/liqo-environment.js';
+import { removeOnExit } from '../harness/processes.js';
 
 export interface PluginOnPath {
   /** A directory holding only `kubectl-liqo`; put it first on PATH. */
@@ -20,6 +21,7 @@ export async function installPluginOnPath(): Promise<PluginOnPath> {
   // under node_modules/ so the bundle's external import('@kubernetes/client-node') resolves
   mkdirSync(join(REPO_ROOT, 'node_modules/.cache'), { recursive: true });
   const dir = mkdtempSync(join(REPO_ROOT, 'node_modules/.cache/kubectl-liqo-'));
+  const removeDir = removeOnExit(dir); // also when a failed before() never reaches remove()
   const bundle = join(dir, 'kubectl-liqo.cjs');
   await build({
     entryPoints: [join(REPO_ROOT, 'plugin/main.ts')],
@@ -49,7 +51,7 @@ export async function installPluginOnPath(): Promise<PluginOnPath> {
         ...opts,
         env: { ...process.env, ...opts.env, PATH: `${binDir}:${process.env.PATH ?? ''}` },
       }),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: removeDir,
   };
 }
 
