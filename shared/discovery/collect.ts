@@ -167,9 +167,13 @@ export class ClusterMerger {
       return;
     }
     const keyPromise = this.identify(s).then(({ key, cluster }) => {
-      this.keyByUrl.set(urlKey, key);
-      this.upsert(key, cluster);
-      return key;
+      // an endpoint that did not answer, but whose source named a cluster already reached
+      // another way (e.g. a LAN address we cannot route to): one more source of that cluster
+      const reached = cluster.error && cluster.clusterId ? `id:${cluster.clusterId}` : undefined;
+      const finalKey = reached && this.byKey.get(reached)?.identity ? reached : key;
+      this.keyByUrl.set(urlKey, finalKey);
+      this.upsert(finalKey, cluster);
+      return finalKey;
     });
     this.keyByUrl.set(urlKey, keyPromise);
     this.track(keyPromise);
@@ -250,8 +254,20 @@ export class ClusterMerger {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
+  /** One entry per cluster: an unanswered endpoint whose cluster answered elsewhere folds into it. */
   clusters(): DiscoveredCluster[] {
-    return [...this.byKey.values()].sort(compareClusters);
+    const reached = new Map<string, DiscoveredCluster>();
+    for (const c of this.byKey.values()) if (c.identity && c.clusterId) reached.set(c.clusterId, c);
+    const out: DiscoveredCluster[] = [];
+    for (const c of this.byKey.values()) {
+      const home = c.error && c.clusterId ? reached.get(c.clusterId) : undefined;
+      if (!home) {
+        out.push(c);
+        continue;
+      }
+      for (const src of c.sources) if (!home.sources.includes(src)) home.sources.push(src);
+    }
+    return out.sort(compareClusters);
   }
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectClusters, type DiscoveredCluster } from '../../shared/discovery/collect.js';
+import { ClusterMerger, collectClusters, type DiscoveredCluster } from '../../shared/discovery/collect.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { main } from '../../plugin/main.js';
 import { captureIO, type CommandIO } from '../../plugin/io.js';
@@ -198,6 +198,36 @@ describe('plugin (integration)', function () {
       assert.equal(clusters[0]!.clusterId, undefined);
       assert.match(clusters[0]!.error ?? '', /refused/);
       assert.doesNotMatch(clusters[0]!.error ?? '', /127\.0\.0\.1:1\/ids/, 'the row already shows the URL');
+    });
+
+    it('an unanswered endpoint whose source named a cluster reached elsewhere folds into that row', async () => {
+      for (const order of ['dead first', 'dead last']) {
+        const merger = new ClusterMerger({ identity: { timeoutMs: 2000 } });
+        const dead = {
+          authUrl: 'https://127.0.0.1:1',
+          fallbackUrls: [],
+          kind: 'lan' as const,
+          source: 'lan',
+          hintClusterId: 'aaaa',
+        };
+        const alive = { authUrl: a1.url, fallbackUrls: [], kind: 'url' as const, source: 'url' };
+        if (order === 'dead first') {
+          merger.sight(dead);
+          await merger.settled();
+          merger.sight(alive);
+        } else {
+          merger.sight(alive);
+          await merger.settled();
+          merger.sight(dead);
+        }
+        await merger.settled();
+        const all = merger.clusters();
+        assert.deepEqual(
+          all.map((c) => [c.clusterId, c.authUrl, [...c.sources].sort(), c.error]),
+          [['aaaa', a1.url, ['lan', 'url'], undefined]],
+          order,
+        );
+      }
     });
 
     it('skipIdentity lists endpoints without contacting them', async () => {
