@@ -4,7 +4,6 @@
 // of start-up) to measure text that, in our help and tables, is ASCII. Wide (East Asian) and
 // zero-width (combining) characters are still counted right; emoji sequences approximately.
 
-/* global module */
 'use strict';
 
 // eslint-disable-next-line no-control-regex
