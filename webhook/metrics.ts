@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client). Each server owns a Registry, so several servers in one
 // process (tests, the benchmark) never collide on metric names.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.js';
 
 export type AdmissionResult = 'allowed' | 'denied' | 'error';
 
@@ -27,7 +28,7 @@ export function createWebhookMetrics(opts: { processMetrics?: boolean } = {}): W
   });
   // Process metrics (RSS, CPU, event-loop lag) only for the real program: they are global
   // to the process, so registering them for every in-process test server would be noise.
-  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics) registerProcessMetrics(registry);
   // Label children cached per combination: prom-client hashes the label object on every
   // call otherwise, a visible share of a sub-millisecond admission.
   const counters = new Map<string, { inc(): void }>();
