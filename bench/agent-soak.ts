@@ -6,6 +6,7 @@
 // ForeignCluster existing, and whether the ForeignClusters match the live peers at the end.
 //
 //   node --import tsx bench/agent-soak.ts [--minutes 10] [--peers 8] [--churn-every 20] [--churn-count 2]
+//   node --import tsx bench/agent-soak.ts --real-b 3    # instead: a real cluster B, started 3 times
 //
 // Needs root (network namespaces). Nothing is sent outside the namespaces it creates.
 import { randomUUID } from 'node:crypto';
@@ -107,6 +108,7 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function orchestrate(o: {
+  realB: number;
   minutes: number;
   peers: number;
   churnEvery: number;
@@ -168,6 +170,14 @@ async function orchestrate(o: {
       const name = line.trim().split('/')[1];
       if (name && !firstSeen.has(name)) firstSeen.set(name, Date.now());
     });
+
+    if (o.realB > 0) {
+      await measureRealClusters(o.realB, lan, hostP, firstSeen, agentBundle, KUBECTL, tsxCommand);
+      watch.kill('SIGTERM');
+      member.child.kill('SIGTERM');
+      await member.waitExit(30_000).catch(() => member.child.kill('SIGKILL'));
+      return;
+    }
 
     const peers = lan.spawnJson(
       hostP,
@@ -252,10 +262,12 @@ async function orchestrate(o: {
         samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.rss),
         50,
       );
-    const early = median(60, 180);
+    const half = last.t / 2;
+    const early = median(half - 60, half);
     const late = median(last.t - 60, last.t);
-    // least-squares slope of RSS after the first two minutes, in MiB per 10 minutes
-    const tail = samples.filter((s) => s.t >= 120);
+    // least-squares slope of RSS over the second half (start-up and the first collections
+    // are over by then), in MiB per 10 minutes
+    const tail = samples.filter((s) => s.t >= half);
     const mt = tail.reduce((a, s) => a + s.t, 0) / tail.length;
     const mr = tail.reduce((a, s) => a + s.rss, 0) / tail.length;
     const slope =
@@ -269,10 +281,10 @@ async function orchestrate(o: {
       `duration ${(last.t / 60).toFixed(1)} min; peers started ${startedAt.size}, live at end ${live.length}; churn ${o.churnCount} every ${o.churnEvery} s; ttl ${o.ttl} s`,
     );
     console.log(
-      `agent RSS: at start ${mib(samples[0]!.rss)} MiB; median of minutes 1-3 ${mib(early)} MiB; median of the last minute ${mib(late)} MiB; at end ${mib(last.rss)} MiB; max ${mib(maxRss)} MiB`,
+      `agent RSS: at start ${mib(samples[0]!.rss)} MiB; median of the minute before half-time ${mib(early)} MiB; median of the last minute ${mib(late)} MiB; at end ${mib(last.rss)} MiB; max ${mib(maxRss)} MiB`,
     );
     console.log(
-      `RSS last minute / minutes 1-3 = ${(late / early).toFixed(3)}; trend after minute 2: ${((slope * 600) / 1024).toFixed(2)} MiB per 10 min`,
+      `RSS last minute / minute before half-time = ${(late / early).toFixed(3)}; trend over the second half: ${((slope * 600) / 1024).toFixed(2)} MiB per 10 min`,
     );
     console.log(
       `peer start -> ForeignCluster on A: n=${latencies.length} p50 ${pct(latencies, 50).toFixed(2)} s, p90 ${pct(latencies, 90).toFixed(2)} s, max ${Math.max(...latencies).toFixed(2)} s (never seen: ${startedAt.size - latencies.length})`,
@@ -289,10 +301,107 @@ async function orchestrate(o: {
   }
 }
 
+type Lan = Awaited<ReturnType<(typeof import('../test/helpers/netns.js'))['createLan']>>;
+
+/**
+ * A real cluster B (its own etcd, kube-apiserver, webhook and agent) started `runs` times in
+ * the second namespace: the time from B's agent process starting to A's ForeignCluster for B.
+ * The anchor is B's own start-up: from the same moment to B's agent serving /ids.
+ */
+async function measureRealClusters(
+  runs: number,
+  lan: Lan,
+  hostB: Lan['hosts'][number],
+  firstSeen: Map<string, number>,
+  agentBundle: string,
+  kubectl: string,
+  tsxCommand: (script: string, ...args: string[]) => string[],
+): Promise<void> {
+  const toFc: number[] = [];
+  const toReady: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const b = lan.spawnJson(
+      hostB,
+      tsxCommand(
+        join(ROOT, 'test/e2e/two-clusters.member.ts'),
+        JSON.stringify({
+          name: `real-b-${i}`,
+          address: hostB.address,
+          interfaceName: 'eth0',
+          agents: 1,
+          idsPortBase: 8443,
+          healthPortBase: 8081,
+          discoveryConfig: {
+            clusterName: `real-b-${i}`,
+            ttl: 30,
+            enableDiscovery: false,
+            enableAdvertisement: true,
+          },
+          agentBundle,
+        }),
+      ),
+      { cwd: ROOT },
+    );
+    const info = (await b.waitFor((m) => Array.isArray(m['agents']), 240_000)) as unknown as {
+      kubeconfig: string;
+    };
+    const spawnedAt = Date.now(); // the member prints this line right after spawning the agent
+    const id = (
+      await lan.exec(hostB, [
+        kubectl,
+        `--kubeconfig=${info.kubeconfig}`,
+        '-n',
+        'liqo',
+        'get',
+        'configmap',
+        'cluster-id',
+        '-o',
+        'jsonpath={.data.cluster-id}',
+      ])
+    ).stdout.trim();
+    let readyAt: number | undefined;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (!firstSeen.has(id) || readyAt === undefined)) {
+      if (readyAt === undefined) {
+        const probe = await lan
+          .exec(hostB, [
+            'curl',
+            '-sk',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            `https://${hostB.address}:8443/ids`,
+          ])
+          .catch(() => ({ stdout: '' }));
+        if (probe.stdout === '200') readyAt = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seen = firstSeen.get(id);
+    if (seen !== undefined) toFc.push((seen - spawnedAt) / 1000);
+    if (readyAt !== undefined) toReady.push((readyAt - spawnedAt) / 1000);
+    console.log(
+      `run ${i + 1}: B's agent serving /ids after ${readyAt ? ((readyAt - spawnedAt) / 1000).toFixed(2) : '?'} s; A's ForeignCluster for B after ${seen ? ((seen - spawnedAt) / 1000).toFixed(2) : 'never'} s`,
+    );
+    b.child.kill('SIGTERM');
+    await b.waitExit(30_000).catch(() => b.child.kill('SIGKILL'));
+  }
+  const med = (xs: number[]) => pct(xs, 50);
+  console.log('\n== real cluster B joining the LAN ==');
+  console.log(
+    `B's agent start -> A's ForeignCluster for B: median ${med(toFc).toFixed(2)} s over ${toFc.length} runs (max ${Math.max(...toFc).toFixed(2)} s)`,
+  );
+  console.log(
+    `anchor, B's agent start -> B serving /ids: median ${med(toReady).toFixed(2)} s; ratio ${(med(toFc) / med(toReady)).toFixed(2)}`,
+  );
+}
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     'peers-process': { type: 'boolean', default: false },
+    'real-b': { type: 'string', default: '0' },
     minutes: { type: 'string', default: '10' },
     peers: { type: 'string', default: '8' },
     'churn-every': { type: 'string', default: '20' },
@@ -304,6 +413,7 @@ if (values['peers-process']) {
   await runPeers(positionals[0] ?? '127.0.0.1', Number(positionals[1] ?? 30));
 } else {
   await orchestrate({
+    realB: Number(values['real-b']),
     minutes: Number(values.minutes),
     peers: Number(values.peers),
     churnEvery: Number(values['churn-every']),
