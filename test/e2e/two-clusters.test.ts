@@ -13,6 +13,7 @@ import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import type { MemberInfo, MemberSpec } from './two-clusters.member.js';
 import { eventually } from './agent-cluster-fixture.js';
 import { installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
+import { JsonLinesChild } from '../helpers/netns.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -134,6 +135,8 @@ describe('two clusters on one LAN', function () {
   let idA = '';
   let idB = '';
   const bystanders: ChildProcess[] = [];
+  /** A continuous mDNS browser in the bystander's namespace: what the LAN sees. */
+  let watcher: JsonLinesChild | undefined;
   const HANGING_PEER = 'hanging-peer-0000';
   const DEAD_PEER = 'dead-peer-0000';
   const zone = [
@@ -183,6 +186,24 @@ describe('two clusters on one LAN', function () {
         ),
       );
     }
+    watcher = new JsonLinesChild(
+      spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          hosts.c.ns,
+          process.execPath,
+          '--import',
+          'tsx',
+          join(ROOT, 'test/helpers/mdns-browse.ts'),
+          JSON.stringify({ mode: 'continuous', interfaces: [hosts.c.ip] }),
+        ],
+        { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+      ),
+    );
+    await watcher.waitFor((m) => m['event'] === 'ready', 30_000);
+    bystanders.push(watcher.child);
     const base = { interfaceName: 'eth0', idsPortBase: 8443, healthPortBase: 8081, agentArgs };
     [a, b] = await Promise.all([
       startMember(hosts.a.ns, {
@@ -287,6 +308,7 @@ describe('two clusters on one LAN', function () {
   });
 
   it("`kubectl patch … enableAdvertisement: false` on B: A's ForeignCluster for B is gone after the TTL", async () => {
+    const seenBefore = watcher!.messages.length;
     const patch = await b!.kubectl([
       'patch',
       'clusterconfigs',
@@ -297,6 +319,25 @@ describe('two clusters on one LAN', function () {
       '{"spec":{"discoveryConfig":{"enableAdvertisement": false}}}',
     ]);
     assert.equal(patch.code, 0, patch.stderr);
+    // B stops advertising with a goodbye: the LAN forgets B at once, long before the TTL, while
+    // A's ForeignCluster stays until its own TTL has passed (as in Liqo)
+    const isB = (m: Record<string, unknown>) =>
+      (m['peer'] as { clusterId?: string } | undefined)?.clusterId === idB;
+    await watcher!.waitFor((m) => m['event'] === 'added' && isB(m), 30_000);
+    const patchedAt = Date.now();
+    await eventually(
+      'the LAN forgets B',
+      async () =>
+        watcher!.messages.slice(seenBefore).some((m) => m['event'] === 'removed' && isB(m))
+          ? true
+          : undefined,
+      (TTL + 30) * 1000,
+      100,
+    );
+    console.log(
+      `      (the LAN forgot B ${((Date.now() - patchedAt) / 1000).toFixed(1)} s after the patch; record TTL ${TTL} s)`,
+    );
+    assert.ok(await fcExists(a!, idB), "A's ForeignCluster outlives the goodbye until its TTL");
     await eventually(
       'A drops B',
       async () => ((await fcExists(a!, idB)) ? undefined : true),
