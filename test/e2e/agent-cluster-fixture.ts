@@ -1,60 +1,13 @@
-// Shared set-up for the agent's e2e tests: a real control plane with the Liqo CRDs and the
-// `liqo` namespace. Uses manifests/crds when they exist; until they do, minimal CRDs with the
-// same group, kinds and status subresource (schemaless) stand in.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+// Shared set-up for the agent's e2e tests that need no webhook: a real control plane with our
+// CRDs (manifests/crds) and the `liqo` namespace, and a polling helper.
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.js';
 
 const CRD_DIR = join(import.meta.dirname, '../../manifests/crds');
 
-function minimalCrd(group: string, kind: string, plural: string): Record<string, unknown> {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}` },
-    spec: {
-      group,
-      scope: 'Cluster',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: 'v1alpha1',
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
-}
-
-export function crdFiles(dir: string): string[] {
-  if (existsSync(CRD_DIR)) {
-    const files = readdirSync(CRD_DIR).filter((f) => /\.ya?ml$/.test(f) && !/kustomization/.test(f));
-    if (files.length >= 3) return files.map((f) => join(CRD_DIR, f));
-  }
-  const path = join(dir, 'liqo-crds-minimal.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        minimalCrd('discovery.liqo.io', 'ForeignCluster', 'foreignclusters'),
-        minimalCrd('discovery.liqo.io', 'SearchDomain', 'searchdomains'),
-        minimalCrd('config.liqo.io', 'ClusterConfig', 'clusterconfigs'),
-      ],
-    }),
-  );
-  return [path];
-}
-
 export async function installLiqoBasics(cp: ControlPlane): Promise<void> {
-  for (const file of crdFiles(cp.dir)) {
-    const r = await cp.kubectl(['apply', '-f', file]);
-    if (r.code !== 0) throw new Error(`kubectl apply -f ${file}: ${r.stderr}`);
-  }
+  const crds = await cp.kubectl(['apply', '--server-side', '-k', CRD_DIR]);
+  if (crds.code !== 0) throw new Error(`kubectl apply -k ${CRD_DIR}: ${crds.stderr}`);
   const ns = await cp.kubectl(['create', 'namespace', 'liqo']);
   if (ns.code !== 0 && !/AlreadyExists/.test(ns.stderr)) throw new Error(ns.stderr);
   const wait = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
