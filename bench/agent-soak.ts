@@ -201,12 +201,28 @@ async function orchestrate(o: {
     };
 
     const t0 = Date.now();
-    const samples: Array<{ t: number; rss: number; fcs: number }> = [];
-    const sample = () => {
-      const rss = rssKiB(agentPid);
-      if (rss !== undefined) samples.push({ t: (Date.now() - t0) / 1000, rss, fcs: firstSeen.size });
+    const samples: Array<{ t: number; rss: number; fcs: number; heapMiB?: number }> = [];
+    // the JS heap in use, from the agent's own /metrics (prom-client's default metrics)
+    const heapMiB = async (): Promise<number | undefined> => {
+      const r = await lan
+        .exec(hostA, ['curl', '-s', '--max-time', '2', `http://127.0.0.1:8081/metrics`])
+        .catch(() => ({ stdout: '' }));
+      const m = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(r.stdout);
+      return m ? Number(m[1]) / 1048576 : undefined;
     };
-    sample();
+    const sample = async () => {
+      const rss = rssKiB(agentPid);
+      const heap = await heapMiB();
+      if (rss !== undefined) {
+        samples.push({
+          t: (Date.now() - t0) / 1000,
+          rss,
+          fcs: firstSeen.size,
+          ...(heap ? { heapMiB: heap } : {}),
+        });
+      }
+    };
+    await sample();
     await start(o.peers);
     const end = t0 + o.minutes * 60_000;
     let nextChurn = Date.now() + o.churnEvery * 1000;
@@ -214,11 +230,11 @@ async function orchestrate(o: {
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, 500));
       if (Date.now() >= nextSample) {
-        sample();
+        await sample();
         const s = samples[samples.length - 1];
         if (s)
           console.log(
-            `t=${s.t.toFixed(0)}s rss=${(s.rss / 1024).toFixed(1)} MiB peers-started=${startedAt.size} fcs-seen=${s.fcs}`,
+            `t=${s.t.toFixed(0)}s rss=${(s.rss / 1024).toFixed(1)} MiB heap=${s.heapMiB?.toFixed(1) ?? '?'} MiB peers-started=${startedAt.size} fcs-seen=${s.fcs}`,
           );
         nextSample += 10_000;
       }
@@ -230,7 +246,7 @@ async function orchestrate(o: {
     }
     // let the last arrivals land, then compare the ForeignClusters with the live peers
     await new Promise((r) => setTimeout(r, 5000));
-    sample();
+    await sample();
     const list = await lan.exec(hostA, [
       KUBECTL,
       `--kubeconfig=${info.kubeconfig}`,
@@ -282,6 +298,14 @@ async function orchestrate(o: {
     );
     console.log(
       `agent RSS: at start ${mib(samples[0]!.rss)} MiB; median of the minute before half-time ${mib(early)} MiB; median of the last minute ${mib(late)} MiB; at end ${mib(last.rss)} MiB; max ${mib(maxRss)} MiB`,
+    );
+    const heapMedian = (from: number, to: number) =>
+      pct(
+        samples.filter((x) => x.t >= from && x.t <= to && x.heapMiB !== undefined).map((x) => x.heapMiB!),
+        50,
+      );
+    console.log(
+      `agent JS heap in use: median of the minute before half-time ${heapMedian(half - 60, half).toFixed(1)} MiB; median of the last minute ${heapMedian(last.t - 60, last.t).toFixed(1)} MiB`,
     );
     console.log(
       `RSS last minute / minute before half-time = ${(late / early).toFixed(3)}; trend over the second half: ${((slope * 600) / 1024).toFixed(2)} MiB per 10 min`,
