@@ -3,23 +3,39 @@
 // and a real kube-apiserver on loopback, our webhook (self-bootstrapped TLS, registered by url),
 // the CRDs, namespace `liqo`, ConfigMap `cluster-id` and ClusterConfig `liqo-configuration`;
 // prints the `export KUBECONFIG=...` line and waits for Ctrl-C, then removes everything.
+// The discovery agent runs too: it serves this cluster's /ids, resolves SearchDomains, fills
+// Manual ForeignClusters and collects stale ones. Its mDNS part stays off unless the user names
+// an interface with --lan-interface: a sandbox on a shared machine must not talk on the LAN
+// uninvited.
 import { tsImport } from 'tsx/esm/api';
+import { join } from 'node:path';
 
-const HELP = `Usage: npm run sandbox [-- --help]
+const HELP = `Usage: npm run sandbox [-- --lan-interface <name>] [-- --help]
 
 Starts a local control plane (etcd + kube-apiserver on 127.0.0.1) with the Liqo discovery CRDs
 and admission webhook, then prints the KUBECONFIG to use from another terminal. Ctrl-C stops
 everything and removes the temporary files. kube-apiserver comes from KUBEBUILDER_ASSETS, the
-cache (~/.cache/liqo-discovery/), or is built once with Go.`;
+cache (~/.cache/liqo-discovery/), or is built once with Go.
+
+The discovery agent runs beside them and serves this cluster's /ids on 127.0.0.1. LAN (mDNS)
+advertising and browsing are off unless --lan-interface names the interface to use.`;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(HELP);
   process.exit(0);
 }
-if (args.length > 0) {
-  console.error(`sandbox: unknown argument ${JSON.stringify(args[0])} (accepted: --help)`);
-  process.exit(2);
+let lanInterface;
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i];
+  if (arg === '--lan-interface' && args[i + 1]) lanInterface = args[++i];
+  else if (arg.startsWith('--lan-interface=')) lanInterface = arg.slice('--lan-interface='.length);
+  else {
+    console.error(
+      `sandbox: unknown argument ${JSON.stringify(arg)} (accepted: --lan-interface <name>, --help)`,
+    );
+    process.exit(2);
+  }
 }
 
 const say = (line) => process.stderr.write(`sandbox: ${line}\n`);
@@ -35,6 +51,7 @@ async function stop(signal) {
   stopping = true;
   say('stopping: webhook, kube-apiserver, etcd; removing temporary files');
   try {
+    await agent?.stop();
     await env?.stop();
     say('stopped');
     process.exit(0);
@@ -60,11 +77,40 @@ try {
   process.exit(1);
 }
 
-// The discovery agent (issue 6) starts here once the sandbox runs it: it advertises by mDNS,
-// which must never reach the machine's real network from a shared host, so it belongs inside
-// a network namespace of its own.
-
 const cp = env.controlPlane;
+let agent;
+let agentIdsUrl;
+try {
+  const { startProcess } = await tsImport('../test/harness/processes.ts', import.meta.url);
+  const { freePort, waitForHttpOk } = await tsImport('../test/harness/network.ts', import.meta.url);
+  const [idsPort, healthPort] = [await freePort(), await freePort()];
+  agentIdsUrl = `https://127.0.0.1:${idsPort}`;
+  agent = startProcess(
+    'agent',
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '../agent/main.ts'),
+      `--kubeconfig=${cp.adminKubeconfig}`,
+      '--namespace=liqo',
+      `--ids-port=${idsPort}`,
+      `--health-port=${healthPort}`,
+      ...(lanInterface ? [`--interface=${lanInterface}`] : ['--advertise-address=127.0.0.1', '--no-mdns']),
+    ],
+    { logFile: join(cp.dir, 'agent.log') },
+  );
+  await waitForHttpOk(`http://127.0.0.1:${healthPort}/healthz`, {
+    timeoutMs: 30_000,
+    gaveUp: () => (agent.isRunning() ? undefined : `agent exited: ${agent.tail(3)}`),
+  });
+  say(`agent serving ${agentIdsUrl}/ids (mDNS ${lanInterface ? `on ${lanInterface}` : 'off'})`);
+} catch (err) {
+  say(`agent did not start: ${err instanceof Error ? err.message : String(err)}; see ${cp.dir}/agent.log`);
+  await agent?.stop();
+  agent = undefined;
+}
+
 if (stopping) await new Promise(() => {}); // Ctrl-C came during start-up: stop() exits
 say(
   `ready in ${(performance.now() / 1000).toFixed(1)} s (API server ready after ${(cp.startupMs / 1000).toFixed(1)} s)`,
@@ -73,7 +119,8 @@ process.stdout.write(
   [
     '',
     `Liqo discovery sandbox: kube-apiserver ${cp.server}, webhook ${env.webhookUrl}, cluster id ${env.clusterId}`,
-    `Logs: ${cp.dir}/{etcd,kube-apiserver,webhook-1}.log`,
+    ...(agent ? [`This cluster's identity: curl --insecure ${agentIdsUrl}/ids`] : []),
+    `Logs: ${cp.dir}/{etcd,kube-apiserver,webhook-1,agent}.log`,
     'In another terminal:',
     '',
     `export KUBECONFIG=${cp.adminKubeconfig}`,
@@ -83,7 +130,7 @@ process.stdout.write(
   ].join('\n'),
 );
 // Wait for a signal; also notice if a component dies under us.
-const watched = [env.webhook, ...cp.processes].filter(Boolean);
+const watched = [env.webhook, agent, ...cp.processes].filter(Boolean);
 for (const p of watched) {
   p.exited.then((how) => {
     if (!stopping) {
