@@ -51,6 +51,7 @@ export class LanDiscovery {
   /** Peers whose /ids failed: not tried again before `until` (back-off doubling to 5 min). */
   private readonly failing = new Map<string, { until: number; delayMs: number }>();
   private queue: Promise<void> = Promise.resolve();
+  private lastPruned = 0;
   private stopped = false;
 
   constructor(
@@ -212,10 +213,12 @@ export class LanDiscovery {
   /** Forget peers not written for a long time, so churn does not grow memory. */
   private pruneMemory(): void {
     const now = Date.now();
-    if (this.failing.size >= 256)
-      for (const [k, v] of this.failing) if (v.until < now) this.failing.delete(k);
-    if (this.lastWritten.size < 256) return;
-    const cutoff = now - 3600_000;
+    if (now - this.lastPruned < 60_000) return;
+    this.lastPruned = now;
+    for (const [k, v] of this.failing) if (v.until < now) this.failing.delete(k);
+    // dropping an old entry costs at most one extra write at the peer's next sighting, while a
+    // peer that is gone is never reported again and its entry would only cost memory
+    const cutoff = now - 10 * 60_000;
     for (const [k, v] of this.lastWritten) if (v.at < cutoff) this.lastWritten.delete(k);
   }
 }
