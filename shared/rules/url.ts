@@ -90,6 +90,25 @@ export function parseAuthUrl(raw: string): AuthUrlParse {
   return { ok: true, url };
 }
 
+// checkAuthUrl and normaliseAuthUrl read the same authUrl on every admission (the webhook
+// defaults it on /mutate, then checks it on /validate): a small cache of parse results,
+// oldest evicted first. Only these two read it and neither hands the cached object out;
+// parseAuthUrl itself stays uncached so its callers always get a fresh object.
+const PARSE_CACHE_SIZE = 256;
+const parseCache = new Map<string, AuthUrlParse>();
+
+function parseAuthUrlCached(raw: string): AuthUrlParse {
+  const hit = parseCache.get(raw);
+  if (hit !== undefined) return hit;
+  const parsed = parseAuthUrl(raw);
+  if (parseCache.size >= PARSE_CACHE_SIZE) {
+    const oldest = parseCache.keys().next().value;
+    if (oldest !== undefined) parseCache.delete(oldest);
+  }
+  parseCache.set(raw, parsed);
+  return parsed;
+}
+
 export const AUTH_URL_HOST_ACCEPTED =
   'a host other clusters can reach: a LAN or public IP or DNS name (not loopback, link-local, unspecified, multicast)';
 
@@ -107,7 +126,7 @@ export interface AuthUrlCheck {
 
 /** The full judgement of an authUrl: shape, then the class of the address it names. */
 export function checkAuthUrl(raw: string, options: { allowLoopback?: boolean } = {}): AuthUrlCheck {
-  const parsed = parseAuthUrl(raw);
+  const parsed = parseAuthUrlCached(raw);
   if (!parsed.ok)
     return { problems: [{ message: parsed.problem, accepted: AUTH_URL_ACCEPTED }], warnings: [] };
   const { host, hostAsWritten } = parsed.url;
@@ -134,7 +153,7 @@ export function checkAuthUrl(raw: string, options: { allowLoopback?: boolean } =
  * so that validation reports it as the user wrote it.
  */
 export function normaliseAuthUrl(raw: string): string {
-  const parsed = parseAuthUrl(raw);
+  const parsed = parseAuthUrlCached(raw);
   if (!parsed.ok) return raw;
   const { host, port } = parsed.url;
   return `https://${host}${port === undefined ? '' : `:${port}`}`;
