@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1.7
-# The admission webhook's image:
-#   docker build -t ghcr.io/liqo-discovery/liqo-webhook:0.1.0 .
-# That name is a placeholder (see manifests/webhook/kustomization.yaml): push the image where
-# your cluster pulls from and point the Deployment at it.
+# The image of the admission webhook and of the discovery agent (one image, two programs; the
+# agent's Deployment sets its own command):
+#   docker build -t ghcr.io/liqo-discovery/liqo-webhook:0.1.0 -t ghcr.io/liqo-discovery/liqo-agent:0.1.0 .
+# Those names are placeholders (see manifests/webhook/ and manifests/agent/): push the image
+# where your cluster pulls from and point the Deployments at it.
 #
 # The program is one esbuild bundle (dist/liqo-webhook.cjs) with every dependency inside
 # except @kubernetes/client-node, which it imports at run time; so the image holds the bundle
@@ -57,6 +58,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /runtime/node_modules ./node_modules
 COPY --from=build /src/dist/liqo-webhook.cjs ./dist/liqo-webhook.cjs
+COPY --from=build /src/dist/liqo-agent.cjs ./dist/liqo-agent.cjs
 # the image's "node" user; the Deployment also sets runAsNonRoot and a read-only root
 USER 1000:1000
 EXPOSE 8443
