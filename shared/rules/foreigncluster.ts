@@ -23,6 +23,7 @@ import {
   ownValue,
   setOwn,
   type PlainObject,
+  requireObjectSpec,
 } from './object.js';
 import type { RuleOptions, ValidationResult } from './types.js';
 
@@ -182,16 +183,8 @@ export function validateForeignCluster(
   options: RuleOptions = {},
 ): ValidationResult {
   const findings = new Findings();
-  if (!isPlainObject(obj)) {
-    findings.error('(object)', `must be a ForeignCluster object, got ${describeValue(obj)}`, 'a JSON object');
-    return findings.result();
-  }
-  const spec = ownValue(obj, 'spec');
-  if (!isPlainObject(spec)) {
-    const message = isAbsent(spec) ? 'is required' : `must be an object, got ${describeValue(spec)}`;
-    findings.error('spec', message, 'an object with at least authUrl');
-    return findings.result();
-  }
+  const spec = requireObjectSpec(findings, obj, 'ForeignCluster', 'an object with at least authUrl');
+  if (!spec) return findings.result();
   const authUrl = ownValue(spec, 'authUrl');
   if (isAbsent(authUrl)) {
     findings.error('spec.authUrl', 'is required', AUTH_URL_ACCEPTED);
@@ -217,6 +210,6 @@ export function validateForeignCluster(
     }
   }
   validateClusterIdentity(findings, spec, ownValue(old, 'spec'));
-  validateLabels(findings, obj, spec);
+  validateLabels(findings, obj as PlainObject, spec); // an object: requireObjectSpec checked it
   return findings.result();
 }

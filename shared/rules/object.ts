@@ -109,6 +109,29 @@ export class Findings {
 }
 
 /** Type checks that record an error and tell the caller whether to go on. */
+/**
+ * The object's `spec` when `obj` is an object holding an object `spec`; otherwise records the
+ * field error (naming `kind` and what `spec` should hold) and returns undefined.
+ */
+export function requireObjectSpec(
+  findings: Findings,
+  obj: unknown,
+  kind: string,
+  specAccepted: string,
+): PlainObject | undefined {
+  if (!isPlainObject(obj)) {
+    findings.error('(object)', `must be a ${kind} object, got ${describeValue(obj)}`, 'a JSON object');
+    return undefined;
+  }
+  const spec = ownValue(obj, 'spec');
+  if (!isPlainObject(spec)) {
+    const message = isAbsent(spec) ? 'is required' : `must be an object, got ${describeValue(spec)}`;
+    findings.error('spec', message, specAccepted);
+    return undefined;
+  }
+  return spec;
+}
+
 export function expectBoolean(findings: Findings, field: string, value: unknown): value is boolean {
   if (typeof value === 'boolean') return true;
   findings.error(field, `must be true or false, got ${describeValue(value)}`, 'true or false');

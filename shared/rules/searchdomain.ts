@@ -12,6 +12,7 @@ import {
   isPlainObject,
   ownValue,
   setOwn,
+  requireObjectSpec,
 } from './object.js';
 import type { RuleOptions, ValidationResult } from './types.js';
 
@@ -45,16 +46,13 @@ export function validateSearchDomain(
   _options: RuleOptions = {},
 ): ValidationResult {
   const findings = new Findings();
-  if (!isPlainObject(obj)) {
-    findings.error('(object)', `must be a SearchDomain object, got ${describeValue(obj)}`, 'a JSON object');
-    return findings.result();
-  }
-  const spec = ownValue(obj, 'spec');
-  if (!isPlainObject(spec)) {
-    const message = isAbsent(spec) ? 'is required' : `must be an object, got ${describeValue(spec)}`;
-    findings.error('spec', message, 'an object with domain (and optionally autojoin)');
-    return findings.result();
-  }
+  const spec = requireObjectSpec(
+    findings,
+    obj,
+    'SearchDomain',
+    'an object with domain (and optionally autojoin)',
+  );
+  if (!spec) return findings.result();
   const domain = ownValue(spec, 'domain');
   if (isAbsent(domain)) {
     findings.error('spec.domain', 'is required', DNS_DOMAIN_ACCEPTED);
