@@ -4,32 +4,13 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import yargs from 'yargs';
 import { DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
+import type { AgentOptions } from './agent.js';
 
-export interface CliOptions {
+/** The agent's options as the command line gives them: paths and switches, not live objects. */
+export interface CliOptions extends Omit<AgentOptions, 'kubeConfig' | 'mdns' | 'log' | 'retryIntervalMs'> {
   kubeconfig?: string;
   context?: string;
-  namespace: string;
-  idsPort: number;
-  idsBindAddress?: string;
-  healthPort: number;
-  healthBindAddress?: string;
-  interfaces: string[];
-  advertiseAddresses: string[];
-  authPort?: number;
-  hostname?: string;
-  searchDomainIntervalMs: number;
-  gcIntervalMs: number;
-  leaseName: string;
-  leaseDurationSeconds: number;
-  renewIntervalMs: number;
   retryIntervalMs: number;
-  identity?: string;
-  dnsServers: string[];
-  idsTimeoutMs: number;
-  idsConcurrency: number;
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
-  peerCaBundle?: string;
   logLevel: string;
   /** false: never advertise or browse, whatever the ClusterConfig says (sandboxes on a real host). */
   mdns: boolean;
