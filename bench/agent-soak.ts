@@ -73,24 +73,11 @@ async function runPeers(address: string, ttl: number): Promise<void> {
 // ---------------------------------------------------------------- orchestrator
 /** The agent bundled as `npm run build` does, so RSS is the shipped program's, not tsx's. */
 async function buildAgentBundle(): Promise<string> {
-  const { build } = await import('esbuild');
   const { mkdirSync, mkdtempSync } = await import('node:fs');
+  const { buildProgramBundle } = await import('../test/harness/liqo-environment.js');
   // inside node_modules/ so the bundle's external @kubernetes/client-node resolves
   mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  const outfile = join(mkdtempSync(join(ROOT, 'node_modules/.cache/liqo-agent-bench-')), 'liqo-agent.cjs');
-  await build({
-    entryPoints: [join(ROOT, 'agent/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['@kubernetes/client-node'],
-    define: { 'import.meta.url': 'importMetaUrl' },
-    inject: [join(ROOT, 'scripts/import-meta-url.cjs')],
-    logLevel: 'warning',
-  });
-  return outfile;
+  return buildProgramBundle('agent', mkdtempSync(join(ROOT, 'node_modules/.cache/liqo-agent-bench-')));
 }
 
 function rssKiB(pid: number): number | undefined {

@@ -59,15 +59,15 @@ export interface LiqoEnvironmentOptions extends ControlPlaneOptions {
 }
 
 /**
- * Bundles the webhook as `npm run build` does (esbuild, same options, ~0.5 s) but only the
- * webhook and into `outDir`: tests and the sandbox always run the current source, and other
+ * Bundles one program as `npm run build` does (esbuild, same options, ~0.5 s) but only that
+ * program and into `outDir`: tests and the sandbox always run the current source, and other
  * programs' unfinished code or a stale dist/ cannot get in the way.
  */
-export async function buildWebhookBundle(outDir: string): Promise<string> {
+export async function buildProgramBundle(program: 'webhook' | 'agent', outDir: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(outDir, 'liqo-webhook.cjs');
+  const outfile = join(outDir, `liqo-${program}.cjs`);
   await build({
-    entryPoints: [join(REPO_ROOT, 'webhook/main.ts')],
+    entryPoints: [join(REPO_ROOT, `${program}/main.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -80,6 +80,10 @@ export async function buildWebhookBundle(outDir: string): Promise<string> {
     logLevel: 'silent',
   });
   return outfile;
+}
+
+export function buildWebhookBundle(outDir: string): Promise<string> {
+  return buildProgramBundle('webhook', outDir);
 }
 
 let bundleOnce: Promise<string> | undefined;
