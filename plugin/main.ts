@@ -1,9 +1,9 @@
-// kubectl-liqo: the entry point kubectl runs for `kubectl liqo …`. It only wires yargs to the
-// commands and turns every failure into `error: <one line>` on stderr and exit code 1.
+// kubectl liqo: the command tree. It only wires yargs to the commands and turns every failure
+// into `error: <one line>` on stderr and exit code 1 (plugin/cli.ts runs it as the program).
 import yargs, { type Argv } from 'yargs';
 import type { CommandGroup, CommandModule } from './command.js';
 import { addGlobalOptions, type GlobalOptions } from './global.js';
-import { processIO, type CommandIO } from './io.js';
+import type { CommandIO } from './io.js';
 import { describeError } from './errors.js';
 import { SCRIPT_NAME_FOR_HELP } from './names.js';
 import { stderrColors } from './output/color.js';
@@ -103,17 +103,4 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
     if (verbose >= 6 && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
     return 1;
   }
-}
-
-// Run only as the program, not when a test imports this module.
-if (typeof require !== 'undefined' && require.main === module) {
-  // `kubectl liqo list | head -1`: a closed pipe ends us quietly, as it does kubectl
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-  });
-  void main(process.argv.slice(2), processIO()).then((code) => {
-    // Exit now rather than wait for idle keep-alive sockets; stdout to a pipe or file is
-    // synchronous on Linux, so nothing written is lost.
-    process.exit(code);
-  });
 }

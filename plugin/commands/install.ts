@@ -94,7 +94,7 @@ export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<v
   const objects = await manifests(opts);
   const mode = opts.dryRun ?? 'none';
   if (mode === 'client') {
-    const { stringify } = await import('yaml');
+    const { stringify } = await import('../output/yaml.js');
     io.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
     return;
   }

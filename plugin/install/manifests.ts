@@ -33,7 +33,7 @@ async function readManifestText(path: string): Promise<string> {
  * leaving out the sub-directories named in `skipDirs` (e.g. "agent").
  */
 export async function renderManifests(dir = '', skipDirs: string[] = []): Promise<ManifestObject[]> {
-  const { parse, parseAllDocuments } = await import('yaml');
+  const { parse, parseAllDocuments } = await import('../output/yaml.js');
   const kustomizationPath = `${dir}kustomization.yaml`;
   const kustomization = parse(await readManifestText(kustomizationPath)) as {
     resources?: string[];

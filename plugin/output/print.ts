@@ -27,7 +27,7 @@ export async function printData(io: CommandIO, format: 'json' | 'yaml', data: un
     io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     return;
   }
-  const { stringify } = await import('yaml');
+  const { stringify } = await import('./yaml.js');
   io.stdout.write(stringify(data));
 }
 

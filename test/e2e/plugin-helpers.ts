@@ -4,45 +4,31 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KUBECTL, runCommand, type CommandResult, type RunOptions } from '../harness/kubectl.js';
 import { REPO_ROOT } from '../harness/liqo-environment.js';
+import { bundlePlugin } from '../../scripts/bundles.mjs';
 import { removeOnExit } from '../harness/processes.js';
 
 export interface PluginOnPath {
   /** A directory holding only `kubectl-liqo`; put it first on PATH. */
   binDir: string;
+  /** The plugin's entry module (what the launcher runs with node). */
   bundle: string;
   /** `kubectl liqo <args>` with PATH set and the given environment (KUBECONFIG etc.). */
   run(args: string[], opts?: RunOptions): Promise<CommandResult>;
   remove(): void;
 }
 
-/** Bundles plugin/main.ts as scripts/build.mjs does, into a fresh directory. */
+/** Bundles the plugin as `npm run build` does (scripts/bundles.mjs), into a fresh directory. */
 export async function installPluginOnPath(): Promise<PluginOnPath> {
-  const { build } = await import('esbuild');
   // under node_modules/ so the bundle's external import('@kubernetes/client-node') resolves
   mkdirSync(join(REPO_ROOT, 'node_modules/.cache'), { recursive: true });
   const dir = mkdtempSync(join(REPO_ROOT, 'node_modules/.cache/kubectl-liqo-'));
   const removeDir = removeOnExit(dir); // also when a failed before() never reaches remove()
-  const bundle = join(dir, 'kubectl-liqo.cjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'plugin/main.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    banner: { js: '#!/usr/bin/env node' },
-    external: ['@kubernetes/client-node'],
-    define: { 'import.meta.url': 'importMetaUrl' },
-    inject: [join(REPO_ROOT, 'scripts/import-meta-url.cjs')],
-    loader: { '.yaml': 'text' },
-    alias: { 'string-width': join(REPO_ROOT, 'plugin/vendor/string-width.cjs') },
-    logLevel: 'silent',
-  });
+  const launcher = await bundlePlugin(dir);
+  // kubectl finds a symlink to the launcher, as with krew or `ln -s` into ~/.local/bin
   const binDir = join(dir, 'bin');
   mkdirSync(binDir);
-  symlinkSync(bundle, join(binDir, 'kubectl-liqo'));
-  const { chmodSync } = await import('node:fs');
-  chmodSync(bundle, 0o755);
+  symlinkSync(launcher, join(binDir, 'kubectl-liqo'));
+  const bundle = join(dir, 'plugin/kubectl-liqo.mjs');
   return {
     binDir,
     bundle,

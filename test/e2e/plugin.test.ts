@@ -2,11 +2,12 @@
 // and webhook (test/harness), and real HTTPS /ids servers on loopback. No `discover` here:
 // that one browses mDNS and runs only inside network namespaces (plugin-discover.test.ts).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ANNOTATION_CERT_FINGERPRINT, type ForeignCluster } from '../../shared/api/index.js';
-import { createServingCertificate } from '../../shared/tls/certificates.js';
+import { createCertificateAuthority, createServingCertificate } from '../../shared/tls/certificates.js';
 import { KUBECTL, runCommand } from '../harness/kubectl.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
@@ -313,6 +314,34 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     assert.equal(json.clusterId, peerId);
     const yaml = await liqo(['ids', peer.url, '-o', 'yaml']);
     assert.match(yaml.stdout, new RegExp(`^clusterId: ${peerId}$`, 'm'));
+  });
+
+  it('NODE_EXTRA_CA_CERTS is honoured though the launcher defers it past start-up', async () => {
+    // a peer whose certificate only a private CA vouches for, as behind a company CA
+    keyPem ??= await testKeyPem();
+    const ca = createCertificateAuthority({ commonName: 'private-ca', keyPem });
+    const privatePeer = await startIdsServer({
+      ...createServingCertificate({ commonName: 'peer', hosts: ['127.0.0.1'], keyPem }, ca),
+      identity: { clusterId: randomUUID(), clusterName: 'private', guestNamespace: 'liqo-private' },
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'extra-ca-'));
+      const caFile = join(dir, 'ca.pem');
+      writeFileSync(caFile, ca.certPem);
+      const trust = async (extraEnv: NodeJS.ProcessEnv) => {
+        const r = await liqo(['ids', privatePeer.url, '-o', 'json'], extraEnv);
+        assert.equal(r.code, 0, r.stderr);
+        return { trustMode: (JSON.parse(r.stdout) as { trustMode: string }).trustMode, stderr: r.stderr };
+      };
+      assert.equal((await trust({ NODE_EXTRA_CA_CERTS: caFile })).trustMode, 'Trusted');
+      assert.equal((await trust({ NODE_EXTRA_CA_CERTS: '' })).trustMode, 'Untrusted');
+      // an unreadable file: Node's warning, and the command still works
+      const missing = await trust({ NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') });
+      assert.equal(missing.trustMode, 'Untrusted');
+      assert.match(missing.stderr, /Ignoring extra certs from `.*missing\.pem`/);
+    } finally {
+      await privatePeer.close();
+    }
   });
 
   it('discovery status | disable | enable patch ClusterConfig, and only when something changes', async () => {

@@ -14,6 +14,7 @@ import {
   DISCOVERY_CONFIG_DEFAULTS,
   KIND_CLUSTER_CONFIG,
 } from '../../shared/api/constants.js';
+import { bundleProgram } from '../../scripts/bundles.mjs';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 import { mustSucceed } from './kubectl.js';
 import { freePort, waitForHttpOk } from './network.js';
@@ -59,27 +60,12 @@ export interface LiqoEnvironmentOptions extends ControlPlaneOptions {
 }
 
 /**
- * Bundles one program as `npm run build` does (esbuild, same options, ~0.5 s) but only that
- * program and into `outDir`: tests and the sandbox always run the current source, and other
- * programs' unfinished code or a stale dist/ cannot get in the way.
+ * Bundles webhook/main.ts or agent/main.ts as `npm run build` does (scripts/bundles.mjs, ~0.5 s)
+ * but only that program and into `outDir`: tests and the sandbox always run the current source,
+ * and other programs' unfinished code or a stale dist/ cannot get in the way.
  */
-export async function buildProgramBundle(program: 'webhook' | 'agent', outDir: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(outDir, `liqo-${program}.cjs`);
-  await build({
-    entryPoints: [join(REPO_ROOT, `${program}/main.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'linked',
-    external: ['@kubernetes/client-node'],
-    define: { 'import.meta.url': 'importMetaUrl' },
-    inject: [join(REPO_ROOT, 'scripts/import-meta-url.cjs')],
-    logLevel: 'silent',
-  });
-  return outfile;
+export function buildProgramBundle(program: 'webhook' | 'agent', outDir: string): Promise<string> {
+  return bundleProgram(program, outDir);
 }
 
 export function buildWebhookBundle(outDir: string): Promise<string> {
