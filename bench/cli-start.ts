@@ -84,6 +84,12 @@ async function main(): Promise<void> {
   // the floor of any Node plugin: kubectl finding and exec'ing an empty Node script
   writeFileSync(join(plugin.binDir, 'kubectl-nodefloor'), '#!/usr/bin/env node\n');
   chmodSync(join(plugin.binDir, 'kubectl-nodefloor'), 0o755);
+  // the plugin without the launcher's deferral of NODE_EXTRA_CA_CERTS, to show what it buys
+  writeFileSync(
+    join(plugin.binDir, 'kubectl-liqonodefer'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(plugin.bundle)} "$@"\n`,
+  );
+  chmodSync(join(plugin.binDir, 'kubectl-liqonodefer'), 0o755);
   const env = {
     ...process.env,
     PATH: `${plugin.binDir}:${process.env.PATH ?? ''}`,
@@ -114,6 +120,11 @@ async function main(): Promise<void> {
     for (const c of cases.slice(-3)) {
       cases.push({ ...c, name: `${c.name} -NODE_EXTRA_CA_CERTS`, unset: ['NODE_EXTRA_CA_CERTS'] });
     }
+    cases.push({
+      name: 'kubectl liqo --help, not deferring it',
+      file: KUBECTL,
+      args: ['liqonodefer', '--help'],
+    });
   }
   try {
     for (const c of cases) for (let i = 0; i < WARMUP; i++) await timeOnce(c, env);
