@@ -1,5 +1,6 @@
-// The program kubectl runs (through the launcher, plugin/launcher.sh): main() on the real
-// streams. Kept apart from main.ts so that tests import main() without running anything.
+// The CLI as a program: main() on the real streams. The plugin's entry (plugin/kubectl-liqo.ts,
+// what the launcher runs) imports it for everything but a stored help text. Kept apart from
+// main.ts so that tests import main() without running anything.
 import { main } from './main.js';
 import { processIO } from './io.js';
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # kubectl-liqo: the file kubectl runs for `kubectl liqo …` (npm run build copies it to
-# dist/kubectl-liqo). It starts the plugin, plugin/kubectl-liqo.mjs beside it, with node.
+# dist/kubectl-liqo). It starts the plugin, plugin/kubectl-liqo.cjs beside it, with node.
 #
 # Node 20 reads the file named by NODE_EXTRA_CA_CERTS into its trust store as it starts, before
 # any of our code runs: with a system-sized bundle that is ~40 ms on every command, TLS or not.
@@ -19,4 +19,4 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   export LIQO_NODE_EXTRA_CA_CERTS
   unset NODE_EXTRA_CA_CERTS
 fi
-exec node "${self%/*}/plugin/kubectl-liqo.mjs" "$@"
+exec node "${self%/*}/plugin/kubectl-liqo.cjs" "$@"

@@ -6,6 +6,7 @@ import { addGlobalOptions, type GlobalOptions } from './global.js';
 import type { CommandIO } from './io.js';
 import { describeError } from './errors.js';
 import { SCRIPT_NAME_FOR_HELP } from './names.js';
+import { helpWrapWidth } from './help/stored.js';
 import { stderrColors } from './output/color.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -29,7 +30,10 @@ export function buildParser(
     .strict()
     .recommendCommands()
     .demandCommand(1, 'a command is required')
-    .wrap(Math.min(110, io.columns ?? 80))
+    .wrap(helpWrapWidth(io.columns))
+    // English whatever LANG says: the bundle carries no yargs translations anyway, and the
+    // help texts the build stores (plugin/help/) then depend on nothing but the width
+    .detectLocale(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })

@@ -3,13 +3,17 @@
 //
 // The webhook and the agent are one CommonJS file each (start-up once per pod; one file is
 // simplest to ship). The plugin starts on every `kubectl liqo …`, so it is ES modules split
-// into chunks: the entry holds yargs and the command definitions, and what a command needs to
+// into chunks: cli.mjs holds yargs and the command definitions, and what a command needs to
 // run (the look-ups, YAML, prompts, spinner, embedded manifests) is a chunk imported when that
-// command runs. `kubectl liqo --help` parses ~0.3 MB instead of the ~1.7 MB of one file.
+// command runs. `kubectl liqo <command>` parses ~0.3 MB instead of the ~1.7 MB of one file.
+// In front of it is a tiny CommonJS entry that answers help requests from texts the CLI just
+// built renders here, at build time (plugin/kubectl-liqo.ts, plugin/help/).
 import { build } from 'esbuild';
+import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,9 +47,11 @@ export async function bundleProgram(program, outDir) {
 }
 
 /**
- * Bundles the plugin into `<outDir>/plugin/` (entry `kubectl-liqo.mjs` plus chunks) and puts the
- * launcher beside it as `<outDir>/kubectl-liqo`, the file kubectl finds on PATH. Returns the
- * launcher's path.
+ * Bundles the plugin into `<outDir>/plugin/` and puts the launcher beside it as
+ * `<outDir>/kubectl-liqo`, the file kubectl finds on PATH. Returns the launcher's path.
+ *   kubectl-liqo.cjs   the entry: a stored help text, or else import('./cli.mjs')
+ *   cli.mjs            the CLI (yargs and the command tree), plus chunks/
+ *   help-pages.json    every help page, rendered by the CLI just built (plugin/help/render.ts)
  */
 export async function bundlePlugin(outDir) {
   const pluginDir = join(outDir, 'plugin');
@@ -53,7 +59,10 @@ export async function bundlePlugin(outDir) {
   await mkdir(pluginDir, { recursive: true });
   await build({
     ...common,
-    entryPoints: { 'kubectl-liqo': join(REPO_ROOT, 'plugin/cli.ts') },
+    entryPoints: {
+      cli: join(REPO_ROOT, 'plugin/cli.ts'),
+      'render-help': join(REPO_ROOT, 'plugin/help/render.ts'),
+    },
     outdir: pluginDir,
     format: 'esm',
     splitting: true,
@@ -67,6 +76,33 @@ export async function bundlePlugin(outDir) {
     // Unicode tables; a light one does what the help layout needs (plugin/vendor/).
     alias: { 'string-width': join(REPO_ROOT, 'plugin/vendor/string-width.cjs') },
   });
+  // CommonJS: a stored help text is then printed without Node setting up its ES module loader
+  // (~7 ms here); only the CLI is an ES module, imported when the entry needs it.
+  await build({
+    ...common,
+    entryPoints: [join(REPO_ROOT, 'plugin/kubectl-liqo.ts')],
+    outfile: join(pluginDir, 'kubectl-liqo.cjs'),
+    format: 'cjs',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    inject: [join(REPO_ROOT, 'scripts/import-meta-url.cjs')],
+    // keep import() an import() (not require()): the CLI is an ES module with top-level await
+    supported: { 'dynamic-import': true },
+    plugins: [
+      {
+        name: 'cli-module',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/cli\.js$/ }, () => ({ path: './cli.mjs', external: true }));
+        },
+      },
+    ],
+  });
+  // The renderer runs the bundled CLI (same modules, same string-width) in an environment
+  // that sets nothing yargs reads, and writes help-pages.json beside itself. It is a build
+  // tool, so it does not stay in the bundle.
+  const renderer = join(pluginDir, 'render-help.mjs');
+  await promisify(execFile)(process.execPath, [renderer], { env: { PATH: process.env.PATH ?? '' } });
+  await rm(renderer);
+  await rm(`${renderer}.map`);
   const launcher = join(outDir, 'kubectl-liqo');
   await copyFile(join(REPO_ROOT, 'plugin/launcher.sh'), launcher);
   await chmod(launcher, 0o755);

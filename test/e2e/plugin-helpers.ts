@@ -28,7 +28,7 @@ export async function installPluginOnPath(): Promise<PluginOnPath> {
   const binDir = join(dir, 'bin');
   mkdirSync(binDir);
   symlinkSync(launcher, join(binDir, 'kubectl-liqo'));
-  const bundle = join(dir, 'plugin/kubectl-liqo.mjs');
+  const bundle = join(dir, 'plugin/kubectl-liqo.cjs');
   return {
     binDir,
     bundle,
