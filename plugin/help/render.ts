@@ -32,7 +32,7 @@ async function renderHelpPages(): Promise<HelpPages> {
     if (helpWrapWidth(width) !== width) throw new Error(`help is never wrapped to ${width} columns`);
     const texts: Record<string, string> = {};
     for (const argv of helpRequests()) {
-      const c = captureIO({ columns: width, stdoutIsTTY: true });
+      const c = captureIO({ columns: width });
       const code = await main(argv, c.io);
       if (code !== 0 || c.stderr() !== '' || c.stdout() === '') {
         throw new Error(`kubectl liqo ${argv.join(' ')}: exit ${code}, stderr: ${c.stderr()}`);
