@@ -33,11 +33,15 @@ export async function loadCertificateFiles(certFile: string, keyFile: string): P
       throw new CertificateFileError(`cannot read ${flag} ${file}: ${why}`);
     }
   };
-  const [certPem, keyPem] = await Promise.all([
+  // Both read at once, but the error reported is always the certificate's first when both
+  // fail, whichever read happens to finish first.
+  const [cert, key] = await Promise.allSettled([
     read(certFile, '--tls-cert-file'),
     read(keyFile, '--tls-key-file'),
   ]);
-  const pair = { certPem, keyPem };
+  if (cert.status === 'rejected') throw cert.reason;
+  if (key.status === 'rejected') throw key.reason;
+  const pair = { certPem: cert.value, keyPem: key.value };
   checkKeyPair(pair, `--tls-cert-file ${certFile} / --tls-key-file ${keyFile}`);
   return pair;
 }
