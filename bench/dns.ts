@@ -1,7 +1,8 @@
 // DNS-SD benchmark: a 1,000-cluster SearchDomain on a real BIND (loopback), resolved by ours
-// (resolveSearchDomain: PTR on D and _liqo._tcp.D, then SRV+TXT and A+AAAA for every instance,
-// 64 queries in flight) and by Liqo v0.2's sequence (PTR on the bare domain, then one SRV query
-// at a time; no A/AAAA/TXT), against the same server in the same run.
+// (resolveSearchDomain: PTR on D and _liqo._tcp.D, then SRV+TXT for every instance, the targets'
+// A/AAAA from the SRV replies' additional section, 128 queries in flight on one UDP socket) and
+// by Liqo v0.2's sequence (PTR on the bare domain, then one SRV query at a time; no A/AAAA/TXT),
+// against the same server in the same run.
 //
 // Loopback has no latency, which hides what parallelism buys; so the run is repeated through a
 // relay (a child process) that delays every packet, as a resolver a few milliseconds away would.

@@ -1,8 +1,10 @@
 // One resolveSearchDomain call's query machinery: a cap on queries in flight, the total deadline
 // (and the caller's abort signal), and failures turned into one-line causes.
-import type { promises as dnsPromises } from 'node:dns';
+import type { RecordType } from 'dns-packet';
+import { DnsClient, DnsQueryError, sameName, type DnsRecord } from './dns-client.js';
 
-type Resolver = dnsPromises.Resolver;
+/** Longest CNAME chain followed for one question. */
+export const MAX_CNAME_HOPS = 16;
 
 /** Thrown out of a query once the deadline has passed or the caller aborted. */
 export class DeadlineExceeded extends Error {
@@ -13,6 +15,15 @@ export class DeadlineExceeded extends Error {
   ) {
     super(reason);
   }
+}
+
+/** The records of one question, at the end of the CNAME chain that led to them. */
+export interface Lookup {
+  records: DnsRecord[];
+  /** The asked name, then each CNAME target followed (length 1: no CNAME). */
+  chain: string[];
+  /** The reply's additional section (RFC 6763 §12: addresses of SRV targets). */
+  additionals: DnsRecord[];
 }
 
 export type Answer<T> =
@@ -27,31 +38,25 @@ export interface RunSettings {
   concurrency: number;
 }
 
+/** Why a lookup found nothing: a DnsQueryError code, ENOTFOUND/ENODATA, or ECNAMELOOP/ECNAMELONG. */
+interface LookupFailure {
+  failed: string;
+  chain: string[];
+}
+
 export class SearchRun {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private stopReason: string | undefined;
   private serversText: string | undefined;
-  private readonly stopped: Promise<never>;
-  private stop!: (reason: string) => void;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.stop('aborted by the caller');
 
   constructor(
-    private readonly resolver: Resolver,
+    private readonly client: DnsClient,
     private readonly settings: RunSettings,
     private readonly signal?: AbortSignal,
   ) {
-    this.stopped = new Promise<never>((_resolve, reject) => {
-      this.stop = (reason: string) => {
-        if (this.stopReason) return;
-        this.stopReason = reason;
-        reject(new DeadlineExceeded(reason));
-        // Outstanding queries end now (ECANCELLED) instead of at their own timeouts.
-        this.resolver.cancel();
-      };
-    });
-    this.stopped.catch(() => undefined);
     this.timer = setTimeout(
       () => this.stop(`deadline of ${settings.deadlineMs} ms exceeded`),
       settings.deadlineMs,
@@ -60,36 +65,82 @@ export class SearchRun {
     else signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Runs one query within the limits. Throws DeadlineExceeded only; other failures are answers. */
-  async query<T>(rrtype: string, name: string, ask: (resolver: Resolver) => Promise<T>): Promise<Answer<T>> {
-    try {
-      const value = await Promise.race([this.withSlot(() => ask(this.resolver)), this.stopped]);
-      return { ok: true, value };
-    } catch (error) {
-      if (this.stopReason) throw new DeadlineExceeded(this.stopReason, `${rrtype} ${name}`);
-      const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
-      return {
-        ok: false,
-        code,
-        absent: code === 'ENODATA' || code === 'ENOTFOUND',
-        cause: this.describe(code, rrtype),
-      };
-    }
+  /**
+   * Asks for `rrtype` records at `name`, following CNAMEs (within the reply, and with new
+   * questions when a server leaves the chain unfinished). Throws DeadlineExceeded only; other
+   * failures are answers.
+   */
+  async query(rrtype: RecordType, name: string): Promise<Answer<Lookup>> {
+    const outcome = await this.withSlot(() => this.lookup(rrtype, name));
+    // Once stopped, every query in flight ends (the client fails them ECANCELLED): say why.
+    if (this.stopReason) throw new DeadlineExceeded(this.stopReason, `${rrtype} ${name}`);
+    if (!('failed' in outcome)) return { ok: true, value: outcome };
+    const { failed, chain } = outcome;
+    const via = chain.length > 1 ? `via CNAME ${chain.join(' → ')}: ` : '';
+    const cause =
+      failed === 'ECNAMELOOP'
+        ? `CNAME loop ${chain.join(' → ')}`
+        : failed === 'ECNAMELONG'
+          ? `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}`
+          : `${via}${this.describe(failed, rrtype)}`;
+    return { ok: false, code: failed, absent: failed === 'ENODATA' || failed === 'ENOTFOUND', cause };
   }
 
   finish(): void {
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    if (this.stopReason) this.resolver.cancel();
+    this.client.close();
+  }
+
+  private stop(reason: string): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    // Outstanding queries end now (ECANCELLED) instead of at their own timeouts, and the ones
+    // waiting for a slot are let go to find the run stopped.
+    this.client.close();
+    for (const release of this.waiting.splice(0)) release();
+  }
+
+  private async lookup(rrtype: RecordType, name: string): Promise<Lookup | LookupFailure> {
+    const chain = [name];
+    for (;;) {
+      const asked = chain[chain.length - 1] as string;
+      let response;
+      try {
+        response = await this.client.exchange(asked, rrtype);
+      } catch (error) {
+        if (error instanceof DnsQueryError) return { failed: error.code, chain };
+        throw error;
+      }
+      let owner = asked;
+      for (;;) {
+        const records = response.answers.filter(
+          (record) => record.type === rrtype && sameName(record.name, owner),
+        );
+        if (records.length > 0) return { records, chain, additionals: response.additionals };
+        const cname = response.answers.find(
+          (record) => record.type === 'CNAME' && sameName(record.name, owner),
+        );
+        if (!cname) break;
+        owner = String(cname.data).replace(/\.$/, '');
+        const loops = chain.some((seen) => sameName(seen, owner));
+        chain.push(owner);
+        if (loops) return { failed: 'ECNAMELOOP', chain };
+        if (chain.length > MAX_CNAME_HOPS + 1) return { failed: 'ECNAMELONG', chain };
+      }
+      // The reply's code is about the last name of its chain (RFC 6604).
+      if (response.rcode === 3) return { failed: 'ENOTFOUND', chain };
+      // The chain reached a name the server did not follow (out of its zones): ask for it.
+      if (owner !== asked) continue;
+      return { failed: 'ENODATA', chain };
+    }
   }
 
   private async withSlot<T>(task: () => Promise<T>): Promise<T> {
-    if (this.stopReason) throw new DeadlineExceeded(this.stopReason);
     if (this.inFlight < this.settings.concurrency) this.inFlight++;
     // The slot is handed over by the finishing query, so the count never overshoots.
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {
-      if (this.stopReason) throw new DeadlineExceeded(this.stopReason);
       return await task();
     } finally {
       const next = this.waiting.shift();
@@ -99,7 +150,10 @@ export class SearchRun {
   }
 
   private describe(code: string, rrtype: string): string {
-    this.serversText ??= this.resolver.getServers().join(', ') || 'the system resolvers';
+    this.serversText ??=
+      this.client.servers
+        .map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`))
+        .join(', ') || 'the system resolvers';
     const servers = this.serversText;
     switch (code) {
       case 'ENODATA':
@@ -118,6 +172,16 @@ export class SearchRun {
         return `query refused (REFUSED) by ${servers}: is it authoritative for this domain or recursive for us?`;
       case 'ECANCELLED':
         return 'query cancelled';
+      case 'ENETUNREACH':
+        return `no route to ${servers} (network unreachable)`;
+      case 'ECONNRESET':
+        return `connection to ${servers} lost`;
+      case 'EBADRESP':
+        return `malformed answer from ${servers}`;
+      case 'EFORMERR':
+        return `${servers} could not parse the query (FORMERR)`;
+      case 'ENOTIMP':
+        return `${servers} does not implement ${rrtype} queries (NOTIMP)`;
       default:
         return `${code} from ${servers}`;
     }

@@ -1,9 +1,12 @@
 // DNS-SD resolution of a SearchDomain (SPEC §2 "DNS"): PTR on D (the guide's form) and on
 // _liqo._tcp.D (RFC 6763), each instance's SRV (RFC 2782 order) and TXT, each SRV target's A and
-// AAAA. Bounded everywhere: per-query timeout, a total deadline, a cap on queries in flight. One
-// broken record becomes its own DnsEntryError and never hides the other clusters.
-import { promises as dnsPromises, type SrvRecord } from 'node:dns';
+// AAAA — taken from the SRV reply's additional section when the server put them there (RFC 6763
+// §12.2; BIND does), asked for otherwise. Bounded everywhere: per-query timeout, a total
+// deadline, a cap on queries in flight. One broken record becomes its own DnsEntryError and
+// never hides the other clusters. The queries go through our own client (dns-client.ts).
+import { getServers as systemDnsServers } from 'node:dns';
 import { isIP } from 'node:net';
+import type { SrvAnswer, TxtAnswer } from 'dns-packet';
 import { DNS_SD_SERVICE_PREFIX } from '../api/constants.js';
 import {
   buildAuthUrl,
@@ -19,30 +22,39 @@ import type {
   DnsResolveOptions,
   DnsResolveResult,
 } from './types.js';
-import { SearchRun, type Answer, type RunSettings, DeadlineExceeded } from './dns-run.js';
+import {
+  SearchRun,
+  MAX_CNAME_HOPS,
+  type Answer,
+  type Lookup,
+  type RunSettings,
+  DeadlineExceeded,
+} from './dns-run.js';
+import { DnsClient, sameName, type DnsRecord, type DnsServerAddress } from './dns-client.js';
 
 export const DNS_RESOLVE_DEFAULTS = {
   queryTimeoutMs: 2000,
   tries: 2,
   deadlineMs: 10_000,
-  /** Enough to hide network latency (1,000 clusters ≈ 4,000 queries), small for any server. */
-  concurrency: 64,
+  /** Enough to hide network latency (1,000 clusters ≈ 2,000 queries), small for any server. */
+  concurrency: 128,
 } as const;
-
-/**
- * Node's resolver reports TTLs only for A and AAAA. PTR, SRV and TXT count as this many seconds
- * when taking the smallest TTL of an entry's chain, so the result never outlives a short address
- * TTL and never claims more than this for the rest.
- */
-export const DNS_UNREPORTED_TTL_SECONDS = 300;
-
-/** Longest CNAME chain followed when explaining why a target has no address. */
-const MAX_CNAME_HOPS = 16;
 
 interface Instance {
   name: string;
   /** The PTR owner name that listed it (D or _liqo._tcp.D). */
   listedBy: string;
+  /** The PTR record's TTL, seconds. */
+  ttl: number;
+}
+
+interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  /** The target host, without the trailing dot ("" for the root: "not offered"). */
+  name: string;
+  ttl: number;
 }
 
 interface InstanceOutcome {
@@ -73,18 +85,25 @@ export async function resolveSearchDomain(
     settings[key] = value;
   }
 
-  const resolver = new dnsPromises.Resolver({ timeout: settings.queryTimeoutMs, tries: settings.tries });
-  if (options.servers && options.servers.length > 0) {
-    const servers: string[] = [];
-    for (const server of options.servers) {
-      const parsed = parseDnsServer(server);
-      if (!parsed.ok) return failed(name, parsed.message);
-      servers.push(parsed.value);
+  const servers: DnsServerAddress[] = [];
+  const given = options.servers && options.servers.length > 0;
+  for (const server of given ? (options.servers as string[]) : systemDnsServers()) {
+    const parsed = parseDnsServer(server);
+    if (!parsed.ok) {
+      // A system entry we cannot use (a scoped link-local one, say) is skipped, not fatal.
+      if (!given) continue;
+      return failed(name, parsed.message);
     }
-    resolver.setServers(servers);
+    const separator = parsed.value.lastIndexOf(':');
+    const host = parsed.value.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
+    servers.push({ host, port: Number(parsed.value.slice(separator + 1)) });
+  }
+  if (servers.length === 0) {
+    return failed(name, 'no DNS server: /etc/resolv.conf names none; give one as host:port (--dns-server)');
   }
 
-  const run = new SearchRun(resolver, settings, options.signal);
+  const client = new DnsClient(servers, { queryTimeoutMs: settings.queryTimeoutMs, tries: settings.tries });
+  const run = new SearchRun(client, settings, options.signal);
   try {
     const found = await findInstances(run, name);
     // Shared by all instances: clusters behind one ingress host ask for its addresses once.
@@ -107,9 +126,9 @@ async function findInstances(
   domain: string,
 ): Promise<{ instances: Instance[]; errors: DnsEntryError[] }> {
   const owners = [domain, `${DNS_SD_SERVICE_PREFIX}.${domain}`];
-  let answers: Answer<string[]>[];
+  let answers: Answer<Lookup>[];
   try {
-    answers = await Promise.all(owners.map((owner) => run.query('PTR', owner, (r) => r.resolvePtr(owner))));
+    answers = await Promise.all(owners.map((owner) => run.query('PTR', owner)));
   } catch (error) {
     if (!(error instanceof DeadlineExceeded)) throw error;
     return { instances: [], errors: [{ domain, message: `PTR ${owners.join(' and ')}: ${error.message}` }] };
@@ -119,9 +138,10 @@ async function findInstances(
   answers.forEach((answer, index) => {
     const owner = owners[index] as string;
     if (answer.ok) {
-      for (const target of answer.value) {
-        const key = target.toLowerCase().replace(/\.$/, '');
-        if (!instances.has(key)) instances.set(key, { name: target.replace(/\.$/, ''), listedBy: owner });
+      for (const record of answer.value.records) {
+        const target = String(record.data).replace(/\.$/, '');
+        const key = target.toLowerCase();
+        if (!instances.has(key)) instances.set(key, { name: target, listedBy: owner, ttl: record.ttl ?? 0 });
       }
     } else if (!answer.absent) {
       errors.push({ domain, message: `PTR ${owner}: ${answer.cause}` });
@@ -143,20 +163,19 @@ async function resolveInstance(
   const fail = (message: string): DnsEntryError => ({ domain, instance: instance.name, message });
   try {
     // TXT runs beside the SRV → A/AAAA chain; awaited last, and handled if the chain ends first.
-    const srvAnswer = run.query('SRV', instance.name, (r) => r.resolveSrv(instance.name));
-    const txtAnswer = run.query('TXT', instance.name, (r) => r.resolveTxt(instance.name));
+    const srvAnswer = run.query('SRV', instance.name);
+    const txtAnswer = run.query('TXT', instance.name);
     txtAnswer.catch(() => undefined);
     const srv = await srvAnswer;
-    if (!srv.ok || srv.value.length === 0) {
-      const cause = srv.ok ? 'no SRV record' : srv.cause;
-      const why = srv.ok || srv.absent ? `; the PTR at ${instance.listedBy} names it` : '';
-      return { errors: [fail(`SRV ${instance.name}: ${cause}${why}`)] };
+    if (!srv.ok) {
+      const why = srv.absent ? `; the PTR at ${instance.listedBy} names it` : '';
+      return { errors: [fail(`SRV ${instance.name}: ${srv.cause}${why}`)] };
     }
     const errors: DnsEntryError[] = [];
 
     const usable: SrvRecord[] = [];
     const seen = new Set<string>();
-    for (const record of srv.value) {
+    for (const record of srvRecords(srv.value.records)) {
       const key = `${record.name.toLowerCase()}:${record.port}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -172,7 +191,8 @@ async function resolveInstance(
     for (const record of usable) {
       const key = record.name.toLowerCase();
       if (targets.has(key)) continue;
-      const outcome = resolveTarget(run, record.name);
+      const given = addressesIn(srv.value.additionals, record.name);
+      const outcome = given ? Promise.resolve(given) : resolveTarget(run, record.name);
       // Awaited one by one (and maybe by other instances): a deadline rejection stays handled.
       outcome.catch(() => undefined);
       targets.set(key, outcome);
@@ -191,7 +211,7 @@ async function resolveInstance(
         weight: record.weight,
         addresses: target.addresses,
         authUrl: buildAuthUrl(record.name, record.port),
-        ttl: target.ttl,
+        ttl: Math.min(instance.ttl, record.ttl, target.ttl),
       });
     }
     const txt = await txtAnswer;
@@ -205,9 +225,9 @@ async function resolveInstance(
         ...endpoint,
         domain,
         instance: instance.name,
-        txt: txt.ok ? parseTxtRecords(txt.value) : {},
+        txt: txt.ok ? parseTxtRecords(txtStrings(txt.value.records)) : {},
         fallbacks: rest.map(({ ttl: _ttl, ...candidate }) => candidate),
-        ttl: Math.min(ttl, DNS_UNREPORTED_TTL_SECONDS),
+        ttl,
       },
       serviceKey: [...seen].sort().join(' '),
       errors,
@@ -218,45 +238,89 @@ async function resolveInstance(
   }
 }
 
-/** A and AAAA in parallel; when neither gives an address, follow the CNAMEs to say why. */
+function srvRecords(records: DnsRecord[]): SrvRecord[] {
+  return records.flatMap((record) => {
+    if (record.type !== 'SRV') return [];
+    const { priority = 0, weight = 0, port, target } = (record as SrvAnswer).data;
+    return [
+      { priority, weight, port, name: target === '.' ? '' : target.replace(/\.$/, ''), ttl: record.ttl ?? 0 },
+    ];
+  });
+}
+
+/** Each TXT record's character-strings as text (RFC 6763 §6: UTF-8). */
+function txtStrings(records: DnsRecord[]): string[][] {
+  return records.flatMap((record) => {
+    if (record.type !== 'TXT') return [];
+    const data = (record as TxtAnswer).data;
+    return [(Array.isArray(data) ? data : [data]).map((chunk) => chunk.toString())];
+  });
+}
+
+/** The target's A/AAAA records in a reply's additional section, if the server sent any. */
+function addressesIn(additionals: DnsRecord[], target: string): TargetOutcome | undefined {
+  const records = additionals.filter(
+    (record) => (record.type === 'A' || record.type === 'AAAA') && sameName(record.name, target),
+  );
+  if (records.length === 0) return undefined;
+  // A before AAAA, as when asked for: IPv4 is what most clusters' auth services listen on.
+  records.sort((a, b) => (a.type === b.type ? 0 : a.type === 'A' ? -1 : 1));
+  return {
+    ok: true,
+    addresses: records.map((record) => String(record.data)),
+    ttl: Math.min(...records.map((record) => record.ttl ?? 0)),
+  };
+}
+
+/** A and AAAA in parallel (CNAMEs followed); when neither gives an address, the clearest cause. */
 async function resolveTarget(run: SearchRun, target: string): Promise<TargetOutcome> {
   const host = target.replace(/\.$/, '');
   if (isIP(host) !== 0) return { ok: true, addresses: [host], ttl: Infinity };
-  const [v4, v6] = await Promise.all([
-    run.query('A', host, (r) => r.resolve4(host, { ttl: true })),
-    run.query('AAAA', host, (r) => r.resolve6(host, { ttl: true })),
-  ]);
-  const records = [...(v4.ok ? v4.value : []), ...(v6.ok ? v6.value : [])];
+  const [v4, v6] = await Promise.all([run.query('A', host), run.query('AAAA', host)]);
+  const records = [...(v4.ok ? v4.value.records : []), ...(v6.ok ? v6.value.records : [])];
   if (records.length > 0) {
     return {
       ok: true,
-      addresses: records.map((record) => record.address),
-      ttl: Math.min(...records.map((record) => record.ttl)),
+      addresses: records.map((record) => String(record.data)),
+      ttl: Math.min(...records.map((record) => record.ttl ?? 0)),
     };
   }
-  // A timeout or refusal says more than anything the CNAME walk could add.
-  const hard = [v4, v6].find((answer) => !answer.ok && !answer.absent && answer.code !== 'ESERVFAIL');
-  if (hard && !hard.ok) return { ok: false, cause: hard.cause };
+  const failures = [v4, v6].flatMap((answer) => (answer.ok ? [] : [answer]));
+  // In order: a timeout or refusal, a broken CNAME chain, a missing name, a server failure; and
+  // when both families just have no record, say so once.
+  const pick =
+    failures.find((f) => !f.absent && f.code !== 'ESERVFAIL' && !f.code.startsWith('ECNAME')) ??
+    failures.find((f) => f.code.startsWith('ECNAME')) ??
+    failures.find((f) => f.code === 'ENOTFOUND') ??
+    failures.find((f) => f.code === 'ESERVFAIL');
+  if (pick?.code === 'ESERVFAIL')
+    return { ok: false, cause: (await explainServfail(run, host)) ?? pick.cause };
+  if (pick) return { ok: false, cause: pick.cause };
+  const nodata = failures[0];
+  const via = nodata?.cause.startsWith('via CNAME')
+    ? nodata.cause.slice(0, nodata.cause.indexOf(': ') + 2)
+    : '';
+  return { ok: false, cause: `${via}no A or AAAA record` };
+}
 
+/**
+ * A server answers SERVFAIL for a CNAME chain it cannot finish (BIND does for a loop); walking
+ * the chain one CNAME question at a time finds the loop or the over-long chain to name.
+ */
+async function explainServfail(run: SearchRun, host: string): Promise<string | undefined> {
   const chain = [host];
   for (let hop = 0; hop < MAX_CNAME_HOPS; hop++) {
     const current = chain[chain.length - 1] as string;
-    const cname = await run.query('CNAME', current, (r) => r.resolveCname(current));
-    const via = chain.length > 1 ? `via CNAME ${chain.join(' → ')}: ` : '';
-    if (!cname.ok || cname.value.length === 0) {
-      if (!cname.ok && cname.code === 'ENOTFOUND')
-        return { ok: false, cause: `${via}name does not exist (NXDOMAIN)` };
-      if (!cname.ok && !cname.absent) return { ok: false, cause: `${via}${cname.cause}` };
-      const servfail = [v4, v6].find((answer) => !answer.ok && answer.code === 'ESERVFAIL');
-      if (servfail && !servfail.ok) return { ok: false, cause: `${via}${servfail.cause}` };
-      return { ok: false, cause: `${via}no A or AAAA record` };
-    }
-    const next = (cname.value[0] as string).replace(/\.$/, '');
-    const loops = chain.some((name) => name.toLowerCase() === next.toLowerCase());
+    const cname = await run.query('CNAME', current);
+    if (!cname.ok) return undefined;
+    const record = cname.value.records[0];
+    if (!record) return undefined;
+    const next = String(record.data).replace(/\.$/, '');
+    const loops = chain.some((name) => sameName(name, next));
     chain.push(next);
-    if (loops) return { ok: false, cause: `CNAME loop ${chain.join(' → ')}` };
+    if (loops) return `CNAME loop ${chain.join(' → ')}`;
   }
-  return { ok: false, cause: `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}` };
+  return `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}`;
 }
 
 /** Runs `work` over `items` with at most `limit` in progress; `work` must not throw. */

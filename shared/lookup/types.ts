@@ -58,7 +58,7 @@ export interface DnsResolveOptions {
   tries?: number;
   /** Total deadline for the whole domain; default 10000. */
   deadlineMs?: number;
-  /** Parallel queries in flight; default 64. */
+  /** Queries in flight at once; default 128. */
   concurrency?: number;
   signal?: AbortSignal;
   /** Uniform [0, 1) source for the RFC 2782 weighted choice; default Math.random (tests pin it). */

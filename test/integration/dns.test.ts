@@ -329,18 +329,43 @@ describe('DNS-SD resolver against BIND', function () {
   });
 
   it('reports the address look-ups cut by the deadline, one error per entry', async () => {
+    // CNAME'd targets: BIND sends no addresses in the SRV reply's additional section for them,
+    // so A/AAAA must be asked for, and the relay swallows those questions.
     const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [1, 28] });
     try {
-      const result = await resolveSearchDomain('priorities.test', {
+      const result = await resolveSearchDomain('cname.test', {
         servers: [relay.server],
         deadlineMs: 400,
         queryTimeoutMs: 5000,
       });
       assert.deepEqual(result.endpoints, []);
-      assert.equal(result.errors.length, 1);
-      assert.match(
-        result.errors[0]?.message ?? '',
-        /^(A|AAAA) \w+\.priorities\.test: deadline of 400 ms exceeded$/,
+      assert.deepEqual(
+        result.errors.map((e) => e.instance),
+        ['one.cname.test', 'two.cname.test'],
+      );
+      for (const error of result.errors) {
+        assert.match(error.message, /^(A|AAAA) alias2?\.cname\.test: deadline of 400 ms exceeded$/);
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('takes SRV targets\u2019 addresses from the additional section, without asking for A/AAAA', async () => {
+    // The same relay: A and AAAA questions never get an answer, yet every endpoint is complete,
+    // because BIND put each in-zone target's A/AAAA beside the SRV answer (RFC 6763 §12.2).
+    const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [1, 28] });
+    try {
+      const result = await resolveSearchDomain('priorities.test', {
+        servers: [relay.server],
+        deadlineMs: 2000,
+      });
+      assert.deepEqual(result.errors, []);
+      const [endpoint] = result.endpoints;
+      assert.deepEqual(endpoint?.addresses, ['127.0.0.11']);
+      assert.deepEqual(
+        endpoint?.fallbacks.map((f) => f.addresses),
+        [['127.0.0.12'], ['127.0.0.13']],
       );
     } finally {
       await relay.stop();
