@@ -57,7 +57,11 @@ export const discoverCommand: CommandModule<DiscoverOptions> = {
           default: false,
           describe: 'Keep running; print added/removed',
         })
-        .option('interval', { type: 'string', default: '30s', describe: 'With --watch: time between rounds' })
+        .option('interval', {
+          type: 'string',
+          default: '30s',
+          describe: 'With --watch: time between looks at domains and URLs (the LAN is watched continuously)',
+        })
         .example('$0 discover', 'LAN and SearchDomains, with status from the current cluster')
         .example('$0 discover --url https://10.0.0.5:30443', 'just that endpoint')
         .example('$0 discover --domain example.com --dns-server 10.0.0.53:53', 'a DNS domain'),

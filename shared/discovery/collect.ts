@@ -113,7 +113,7 @@ async function browseLan(
 ) {
   try {
     const { browseOnce } = await import('../lookup/mdns.js');
-    const onPeer = (peer: MdnsPeer) => merger.sight(fromMdns(peer));
+    const onPeer = (peer: MdnsPeer) => merger.sight(lanSighting(peer));
     const peers = await browseOnce({
       ...(lan.interfaces?.length ? { interfaces: lan.interfaces } : {}),
       ...(lan.settleMs !== undefined ? { settleMs: lan.settleMs } : {}),
@@ -121,13 +121,26 @@ async function browseLan(
       ...(opts.signal ? { signal: opts.signal } : {}),
       onPeer,
     });
-    for (const peer of peers) merger.sight(fromMdns(peer)); // no-op for those already streamed
+    for (const peer of peers) merger.sight(lanSighting(peer)); // no-op for those already streamed
   } catch (err) {
     opts.onSourceError?.('lan', (err as Error).message);
   }
 }
 
-function fromMdns(peer: MdnsPeer): EndpointSighting {
+/** One endpoint's cluster, its identity fetched (or not, with skipIdentity) as collectClusters would. */
+export async function identifySighting(
+  sighting: EndpointSighting,
+  opts: CollectOptions,
+): Promise<DiscoveredCluster> {
+  const merger = new ClusterMerger({ ...opts, onCluster: undefined });
+  merger.sight(sighting);
+  await merger.settled();
+  const [cluster] = merger.clusters();
+  if (!cluster) throw new Error(`no cluster for ${sighting.authUrl}`); // one sighting always makes one
+  return cluster;
+}
+
+export function lanSighting(peer: MdnsPeer): EndpointSighting {
   return {
     authUrl: peer.authUrl,
     fallbackUrls: peer.authUrls.filter((u) => u !== peer.authUrl),
