@@ -1,6 +1,6 @@
 // What the advertiser publishes (SPEC §2, RFC 6763 §12) and how it answers one query (RFC 6762
 // §6: matching by name and type, ANY; §7.1 known-answer suppression; additional records).
-import type { Answer, Packet, Question } from 'dns-packet';
+import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 import { rdataKey, type CachedType } from './cache.js';
 import { ANY_TYPE, SERVICES_ENUMERATION, encodeTxt, normalizeName, ttlOf } from './names.js';
 import type { MdnsEndpoint } from './sockets.js';
@@ -136,19 +136,42 @@ export function answerQuery(query: Packet, records: OwnRecord[]): QueryAnswer | 
   };
 }
 
-/** §8.2 tie-break order: class, type, then rdata (compared as our canonical text). */
-export function compareRecordSets(
-  ours: { type: string; key: string }[],
-  theirs: { type: string; key: string }[],
-): number {
-  const sort = (list: { type: string; key: string }[]) =>
-    list.map((r) => `${r.type.padEnd(5)}${r.key}`).sort();
-  const a = sort(ours);
-  const b = sort(theirs);
+/** The numeric types of the records a probe's authority section may hold for our names. */
+const TYPE_CODES: Record<string, number> = { A: 1, PTR: 12, HINFO: 13, TXT: 16, AAAA: 28, SRV: 33, NSEC: 47 };
+
+interface RecordEncoder {
+  encode(data: unknown): Buffer;
+}
+
+/** The record's rdata in uncompressed wire format (dns-packet never compresses rdata names). */
+function rdataBytes(record: Answer): Buffer {
+  try {
+    const encoder = (dnsPacket as unknown as { record(type: string): RecordEncoder }).record(record.type);
+    return encoder.encode((record as { data?: unknown }).data).subarray(2); // past RDLENGTH
+  } catch {
+    return Buffer.alloc(0); // rdata that does not encode compares as the smallest
+  }
+}
+
+/** RFC 6762 §8.2.1: class (all IN here), then type, then raw rdata, compared as unsigned bytes. */
+function compareRecords(a: Answer, b: Answer): number {
+  const typeA = TYPE_CODES[a.type] ?? 0xffff;
+  const typeB = TYPE_CODES[b.type] ?? 0xffff;
+  if (typeA !== typeB) return typeA - typeB;
+  return Buffer.compare(rdataBytes(a), rdataBytes(b));
+}
+
+/**
+ * §8.2 simultaneous probe tie-break: each side's records sorted, then compared pair by pair;
+ * the first difference decides, and a side that runs out first is the earlier. Negative when
+ * ours is lexicographically earlier (we lose: wait one second and probe again).
+ */
+export function compareRecordSets(ours: Answer[], theirs: Answer[]): number {
+  const a = [...ours].sort(compareRecords);
+  const b = [...theirs].sort(compareRecords);
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
-    if (x !== y) return x < y ? -1 : 1;
+    const order = compareRecords(a[i] as Answer, b[i] as Answer);
+    if (order !== 0) return order;
   }
   return a.length - b.length;
 }

@@ -218,7 +218,7 @@ export class MdnsAdvertiser extends EventEmitter {
     if (packet.type === 'response')
       return this.checkConflicts([...(packet.answers ?? []), ...(packet.additionals ?? [])]);
     if (packet.type !== 'query') return;
-    if ((packet.authorities ?? []).length > 0 && this.state === 'probing') this.tieBreak(packet);
+    if ((packet.authorities ?? []).length > 0 && this.state === 'probing') this.tieBreak(packet, endpoint);
     if (this.state !== 'announced') return;
     this.respond(packet, rinfo, endpoint);
   }
@@ -252,24 +252,27 @@ export class MdnsAdvertiser extends EventEmitter {
   }
 
   /** §8.2: two hosts probing the same name; the lexicographically later authority data wins. */
-  private tieBreak(query: Packet): void {
-    const names = new Set<string>();
-    for (const e of this.transport.openEndpoints) for (const n of uniqueNames(this.records(e))) names.add(n);
+  private tieBreak(query: Packet, endpoint: MdnsEndpoint): void {
+    const records = this.records(endpoint);
+    const names = uniqueNames(records);
     const theirs = (query.authorities ?? []).filter(
       (a) => a && typeof a.name === 'string' && names.has(normalizeName(a.name)),
     );
     if (theirs.length === 0) return;
     const ours = this.ownUniqueKeys();
-    const theirKeys = theirs.map((a) => ({
-      type: a.type,
-      key: `${normalizeName(a.name)}|${a.type}|${rdataKey(a.type as CachedType, (a as { data?: unknown }).data) ?? ''}`,
-    }));
-    if (theirKeys.every((k) => ours.has(k.key))) return; // our own probe, looped back
-    const probed = new Set(theirKeys.map((k) => k.key.split('|')[0]));
-    const mine = [...ours]
-      .filter((k) => probed.has(k.split('|')[0]))
-      .map((key) => ({ type: key.split('|')[1] ?? '', key }));
-    if (compareRecordSets(mine, theirKeys) < 0) this.probeOutcome?.('deferred');
+    const theirKeys = theirs.map(
+      (a) =>
+        `${normalizeName(a.name)}|${a.type}|${rdataKey(a.type as CachedType, (a as { data?: unknown }).data) ?? ''}`,
+    );
+    if (theirKeys.every((key) => ours.has(key))) return; // our own probe, looped back
+    // §8.2: compared per name, with the records we would put in our probe on this interface
+    for (const name of new Set(theirs.map((a) => normalizeName(a.name)))) {
+      const mine = records
+        .filter((r) => r.unique && normalizeName(r.answer.name) === name)
+        .map((r) => r.answer);
+      const other = theirs.filter((a) => normalizeName(a.name) === name);
+      if (compareRecordSets(mine, other) < 0) return this.probeOutcome?.('deferred');
+    }
   }
 
   private respond(query: Packet, rinfo: RemoteInfo, endpoint: MdnsEndpoint): void {
