@@ -166,7 +166,7 @@ export class MdnsAdvertiser extends EventEmitter {
         if (this.isStopped()) return done('conflict');
         if (sent === PROBE_COUNT) return done('won');
         sent += 1;
-        void this.transport.sendAll((endpoint) => {
+        const probeFor = (endpoint: MdnsEndpoint): Packet => {
           const records = this.records(endpoint);
           const questions: Question[] = [...uniqueNames(records)].map((name) => ({
             name,
@@ -180,7 +180,15 @@ export class MdnsAdvertiser extends EventEmitter {
             questions,
             authorities: records.filter((r) => r.unique).map((r) => r.answer),
           };
-        });
+        };
+        // §8.1: the first probe asks for unicast replies (QU), so a defender answers at once
+        // even if it multicast the record within the last second; the others are plain (QM).
+        if (sent === 1) {
+          for (const endpoint of this.transport.openEndpoints)
+            void this.transport.sendUnicastResponseQuery(endpoint, probeFor(endpoint));
+        } else {
+          void this.transport.sendAll(probeFor);
+        }
         timer = setTimeout(sendProbe, PROBE_INTERVAL_MS);
       };
       let timer = setTimeout(sendProbe, 0);

@@ -33,6 +33,8 @@ interface RawSender {
 interface OpenSocket {
   endpoint: MdnsEndpoint;
   mdns: makeMdns.MulticastDNS;
+  /** multicast-dns's socket (we create it), for what multicast-dns cannot encode. */
+  socket: Socket;
 }
 
 /** Events: 'warning' (Error) for undecodable packets, socket trouble or handler failures. */
@@ -66,14 +68,16 @@ export class MdnsTransport extends EventEmitter {
     const v6 = endpoint.family === 'IPv6';
     return new Promise((resolve) => {
       let mdns: makeMdns.MulticastDNS;
+      let socket: Socket;
       try {
+        socket = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: v6 });
         mdns = makeMdns({
           type: v6 ? 'udp6' : 'udp4',
           ip: v6 ? MDNS_IPV6_GROUP : MDNS_IPV4_GROUP,
           port: MDNS_PORT,
           interface: endpoint.socketInterface,
           bind: v6 ? '::' : '0.0.0.0',
-          socket: createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: v6 }),
+          socket,
         });
       } catch (err) {
         this.emit(
@@ -109,7 +113,7 @@ export class MdnsTransport extends EventEmitter {
         mdns.on('error', (err: Error) => this.emit('warning', err));
         // multicast-dns joins the group when listening; a failed join arrives as a warning
         setImmediate(() => {
-          if (joined) return resolve({ endpoint, mdns });
+          if (joined) return resolve({ endpoint, mdns, socket });
           this.emit(
             'warning',
             new Error(`mDNS ${endpoint.name}/${endpoint.family}: could not join the group`),
@@ -156,6 +160,30 @@ export class MdnsTransport extends EventEmitter {
         const raw = socket.mdns as unknown as RawSender;
         if (dest) raw.send(packet, dest, done);
         else raw.send(packet, done);
+      } catch (err) {
+        this.emit('warning', new Error(`mDNS send on ${endpoint.name}: ${(err as Error).message}`));
+        resolve();
+      }
+    });
+  }
+
+  /**
+   * A query whose questions ask for unicast replies (the QU bit, RFC 6762 §5.4), multicast to the
+   * group from port 5353 like any other; multicast-dns cannot set that bit, so it is written into
+   * the encoded questions here and the datagram sent on the endpoint's socket. Never throws.
+   */
+  sendUnicastResponseQuery(endpoint: MdnsEndpoint, packet: Packet): Promise<void> {
+    const open = this.sockets.find((s) => s.endpoint === endpoint);
+    if (!open) return Promise.resolve();
+    return new Promise((resolve) => {
+      try {
+        const wire = dnsPacket.encode(packet);
+        setQuestionsUnicastBit(wire);
+        const group = endpoint.family === 'IPv6' ? MDNS_IPV6_GROUP : MDNS_IPV4_GROUP;
+        open.socket.send(wire, MDNS_PORT, group, (err) => {
+          if (err) this.emit('warning', new Error(`mDNS send on ${endpoint.name}: ${err.message}`));
+          resolve();
+        });
       } catch (err) {
         this.emit('warning', new Error(`mDNS send on ${endpoint.name}: ${(err as Error).message}`));
         resolve();
@@ -244,5 +272,17 @@ export class MdnsTransport extends EventEmitter {
     const sockets = this.sockets;
     this.sockets = [];
     await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.mdns.destroy(() => resolve()))));
+  }
+}
+
+/** Sets the top bit of each question's class in an encoded message (dns-packet writes names
+ * uncompressed, so each question is its labels, a zero byte, then type and class). */
+export function setQuestionsUnicastBit(wire: Buffer): void {
+  let offset = 12;
+  for (let q = 0; q < wire.readUInt16BE(4); q++) {
+    while ((wire[offset] ?? 0) !== 0) offset += (wire[offset] ?? 0) + 1;
+    offset += 1 + 2; // the root label, then the type
+    wire.writeUInt16BE(wire.readUInt16BE(offset) | 0x8000, offset);
+    offset += 2;
   }
 }

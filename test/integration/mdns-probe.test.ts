@@ -1,0 +1,48 @@
+// The advertiser's probes on the wire (RFC 6762 §8.1), heard by a plain socket on another host
+// of a namespace LAN: three probes 250 ms apart, the first asking for unicast replies (QU bit),
+// the others not, each for the instance and host names it is about to claim.
+import assert from 'node:assert/strict';
+import { createLan, tsxCommand, type NetnsLan } from '../helpers/netns.js';
+
+describe('mDNS probing on the wire', function () {
+  this.timeout(60_000);
+  let lan: NetnsLan;
+
+  before(async () => {
+    lan = await createLan(2);
+  });
+  after(async () => {
+    await lan?.teardown();
+  });
+
+  it('sends three probes, the first with the QU bit on every question, the others without', async () => {
+    const [sniffHost, advertiseHost] = lan.hosts;
+    const sniffer = lan.spawnJson(
+      sniffHost!,
+      tsxCommand('test/helpers/mdns-sniff.ts', JSON.stringify({ interface: sniffHost!.address })),
+    );
+    await sniffer.waitFor((m) => m.event === 'ready');
+    const clusterId = 'probe-qu-0001';
+    const advertiser = lan.spawnJson(
+      advertiseHost!,
+      tsxCommand('test/helpers/mdns-advertise.ts', JSON.stringify({ clusterId, port: 6443 })),
+    );
+    await advertiser.waitFor((m) => m.event === 'started');
+    const probes = sniffer.messages.filter(
+      (m) => m.event === 'probe' && m.from === advertiseHost!.address,
+    ) as { names: string[]; qu: boolean[] }[];
+    assert.equal(probes.length, 3, JSON.stringify(probes));
+    const [first, ...rest] = probes;
+    assert.ok(first!.qu.length > 0 && first!.qu.every(Boolean), `first probe: ${JSON.stringify(first)}`);
+    for (const probe of rest)
+      assert.ok(
+        probe.qu.every((bit) => !bit),
+        `later probe: ${JSON.stringify(probe)}`,
+      );
+    assert.ok(first!.names.includes(`${clusterId}._liqo._tcp.local`), first!.names.join(' '));
+    assert.ok(first!.names.includes(`liqo-${clusterId}.local`), first!.names.join(' '));
+    advertiser.send('stop');
+    await advertiser.waitFor((m) => m.event === 'stopped');
+    sniffer.child.kill('SIGTERM');
+  });
+});
