@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const advertiser = new MdnsAdvertiser(options);
   advertiser.on('renamed', (names: Record<string, unknown>) => print({ event: 'renamed', ...names }));
   advertiser.on('warning', (err: Error) => print({ event: 'warning', message: err.message }));
+  advertiser.on('topology', (topology: string) => print({ event: 'topology', topology }));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -1,7 +1,8 @@
 // The LAN advertiser (SPEC §2, RFC 6762 §6-§10): probes its unique names, renames on conflict,
 // announces twice one second apart, answers queries (shared answers after 20-120 ms, unique ones
 // at once, QU and legacy unicast honoured, known answers suppressed, at most one multicast of a
-// record per second per interface) and says goodbye (TTL 0) on stop.
+// record per second per interface), probes and announces again when its interfaces or addresses
+// change (§8.4), and says goodbye (TTL 0) on stop.
 import type { RemoteInfo } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Answer, Packet, Question } from 'dns-packet';
@@ -27,6 +28,7 @@ import {
   renamedInstance,
   ttlOf,
 } from './names.js';
+import { selectEndpoints } from './interfaces.js';
 import { MdnsTransport, type MdnsEndpoint } from './sockets.js';
 
 const PROBE_INTERVAL_MS = 250;
@@ -34,6 +36,16 @@ const PROBE_COUNT = 3;
 const ANNOUNCE_COUNT = 2;
 const MAX_RENAMES = 32;
 const MAX_DELAYED_ANSWERS = 256;
+/** How often the interfaces and their addresses are looked at for a change (§8.4). */
+const TOPOLOGY_CHECK_MS = 5000;
+
+/** The interfaces and addresses the advertiser would use now, as one comparable string. */
+function topologyOf(interfaces: string[] | undefined): string {
+  return selectEndpoints(interfaces)
+    .map((e) => `${e.name}/${e.family}=${[...e.addresses].sort().join(',')}`)
+    .sort()
+    .join(' ');
+}
 
 type State = 'idle' | 'probing' | 'announced' | 'stopped';
 
@@ -54,9 +66,16 @@ function validate(opts: AdvertiseOptions): void {
   }
 }
 
-/** Events: 'renamed' ({instance, host}), 'announced', 'warning' (Error). */
+/**
+ * Events: 'renamed' ({instance, host}), 'announced', 'topology' (the new interfaces and addresses,
+ * before probing again), 'warning' (Error).
+ */
 export class MdnsAdvertiser extends EventEmitter {
-  private readonly transport: MdnsTransport;
+  private transport: MdnsTransport;
+  private topology = '';
+  /** The sockets are being replaced, or could not be opened on the last try (§8.4). */
+  private reopening = false;
+  private transportDown = false;
   private readonly baseHost: string;
   private names: PublishedNames;
   private state: State = 'idle';
@@ -90,8 +109,13 @@ export class MdnsAdvertiser extends EventEmitter {
       txt,
       ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}),
     };
-    this.transport = new MdnsTransport(opts.interfaces, (p, r, e) => this.handlePacket(p, r, e));
-    this.transport.on('warning', (err: Error) => this.emit('warning', err));
+    this.transport = this.makeTransport();
+  }
+
+  private makeTransport(): MdnsTransport {
+    const transport = new MdnsTransport(this.opts.interfaces, (p, r, e) => this.handlePacket(p, r, e));
+    transport.on('warning', (err: Error) => this.emit('warning', err));
+    return transport;
   }
 
   /** The instance label in use (the cluster id, or "<id> (n)" after a conflict). */
@@ -108,9 +132,56 @@ export class MdnsAdvertiser extends EventEmitter {
   async start(): Promise<void> {
     if (this.state !== 'idle') return;
     this.state = 'probing';
+    this.topology = topologyOf(this.opts.interfaces);
     await this.transport.start();
+    this.watchTopology();
     await this.sleep(Math.random() * PROBE_INTERVAL_MS);
     await this.claimNames();
+  }
+
+  /**
+   * RFC 6762 §8.4: when an interface or an address comes or goes, the records no longer say
+   * where we are. The sockets (bound to the old addresses) are replaced and the names probed and
+   * announced again; the announcements' cache-flush bit makes peers drop the old addresses.
+   */
+  private watchTopology(): void {
+    this.later(TOPOLOGY_CHECK_MS, () => {
+      if (this.isStopped()) return;
+      const now = topologyOf(this.opts.interfaces);
+      const changed = now !== this.topology && this.state === 'announced';
+      if ((changed || this.transportDown) && !this.reopening) {
+        void this.reopen(now).catch((err: Error) => this.emit('warning', err));
+      }
+      this.watchTopology();
+    });
+  }
+
+  private async reopen(topology: string): Promise<void> {
+    this.reopening = true;
+    try {
+      this.generation += 1; // pending re-announcements of the old records are dropped
+      this.state = 'probing';
+      this.announced = false;
+      await this.transport.stop();
+      if (this.isStopped()) return;
+      this.transport = this.makeTransport();
+      try {
+        await this.transport.start();
+        if (this.isStopped()) return void (await this.transport.stop()); // stop() came meanwhile
+      } catch (err) {
+        // No usable interface right now (e.g. between the old address going and the new one
+        // coming): tried again at the next check.
+        this.transportDown = true;
+        this.emit('warning', err as Error);
+        return;
+      }
+      this.transportDown = false;
+      this.topology = topology;
+      this.emit('topology', topology);
+      await this.claimNames();
+    } finally {
+      this.reopening = false;
+    }
   }
 
   private async claimNames(): Promise<void> {
