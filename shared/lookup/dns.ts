@@ -99,7 +99,7 @@ export async function resolveSearchDomain(
     servers.push({ host, port: Number(parsed.value.slice(separator + 1)) });
   }
   if (servers.length === 0) {
-    return failed(name, 'no DNS server: /etc/resolv.conf names none; give one as host:port (--dns-server)');
+    return failed(name, 'no DNS server: /etc/resolv.conf names none; give one as host:port');
   }
 
   const client = new DnsClient(servers, { queryTimeoutMs: settings.queryTimeoutMs, tries: settings.tries });
