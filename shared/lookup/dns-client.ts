@@ -12,15 +12,11 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { Socket as TcpSocket } from 'node:net';
 import { getRandomValues } from 'node:crypto';
+import type { DnsServerAddress } from './dns-records.js';
 import dnsPacket, { type Answer, type DecodedPacket, type OptAnswer, type RecordType } from 'dns-packet';
 
 /** A resource record of a reply (the EDNS OPT pseudo-record is removed). */
 export type DnsRecord = Exclude<Answer, OptAnswer>;
-
-export interface DnsServerAddress {
-  host: string;
-  port: number;
-}
 
 export interface DnsClientSettings {
   /** Per try of one query on one server. */

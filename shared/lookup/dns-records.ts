@@ -42,12 +42,17 @@ export function normalizeSearchDomain(input: unknown, suffixLength = 0): Checked
   return { ok: true, value: name };
 }
 
+/** A DNS server to ask: an IP address (IPv6 without brackets) and a port. */
+export interface DnsServerAddress {
+  host: string;
+  port: number;
+}
+
 /**
- * A DNS server as `host`, `host:port`, `[v6]:port` or a bare IPv6 address, in the form
- * `Resolver.setServers` takes. The host must be an IP address: the resolver cannot look a name up
- * before it has a server to ask.
+ * A DNS server as `host`, `host:port`, `[v6]:port` or a bare IPv6 address. The host must be an
+ * IP address: the resolver cannot look a name up before it has a server to ask.
  */
-export function parseDnsServer(input: string): Checked<string> {
+export function parseDnsServerAddress(input: string): Checked<DnsServerAddress> {
   const text = input.trim();
   const hint = 'expected an IP address with an optional port: 127.0.0.1, 127.0.0.1:5353 or [::1]:5353';
   let host = text;
@@ -60,13 +65,23 @@ export function parseDnsServer(input: string): Checked<string> {
     host = text.slice(0, text.lastIndexOf(':'));
     port = text.slice(text.lastIndexOf(':') + 1);
   }
-  const family = isIP(host);
-  if (family === 0) return { ok: false, message: `DNS server "${input}": ${hint}` };
+  if (isIP(host) === 0) return { ok: false, message: `DNS server "${input}": ${hint}` };
   const portNumber = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
   if (!(portNumber >= 1 && portNumber <= 65535)) {
     return { ok: false, message: `DNS server "${input}": port must be 1-65535` };
   }
-  return { ok: true, value: family === 6 ? `[${host}]:${portNumber}` : `${host}:${portNumber}` };
+  return { ok: true, value: { host, port: portNumber } };
+}
+
+/** `host:port`, an IPv6 host in brackets: how servers are named in messages. */
+export function formatDnsServer({ host, port }: DnsServerAddress): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** parseDnsServerAddress, as the `host:port` text that names the server. */
+export function parseDnsServer(input: string): Checked<string> {
+  const parsed = parseDnsServerAddress(input);
+  return parsed.ok ? { ok: true, value: formatDnsServer(parsed.value) } : parsed;
 }
 
 /** `https://<host>:<port>`; an IPv6 literal goes in brackets. */

@@ -2,9 +2,17 @@
 // (and the caller's abort signal), and failures turned into one-line causes.
 import type { RecordType } from 'dns-packet';
 import { DnsClient, DnsQueryError, sameName, type DnsRecord } from './dns-client.js';
+import { formatDnsServer } from './dns-records.js';
 
 /** Longest CNAME chain followed for one question. */
 export const MAX_CNAME_HOPS = 16;
+
+/** How a CNAME chain that loops or never ends is reported. */
+export function describeBrokenChain(failed: 'ECNAMELOOP' | 'ECNAMELONG', chain: string[]): string {
+  return failed === 'ECNAMELOOP'
+    ? `CNAME loop ${chain.join(' → ')}`
+    : `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}`;
+}
 
 /** Thrown out of a query once the deadline has passed or the caller aborted. */
 export class DeadlineExceeded extends Error {
@@ -78,11 +86,9 @@ export class SearchRun {
     const { failed, chain } = outcome;
     const via = chain.length > 1 ? `via CNAME ${chain.join(' → ')}: ` : '';
     const cause =
-      failed === 'ECNAMELOOP'
-        ? `CNAME loop ${chain.join(' → ')}`
-        : failed === 'ECNAMELONG'
-          ? `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}`
-          : `${via}${this.describe(failed, rrtype)}`;
+      failed === 'ECNAMELOOP' || failed === 'ECNAMELONG'
+        ? describeBrokenChain(failed, chain)
+        : `${via}${this.describe(failed, rrtype)}`;
     return { ok: false, code: failed, absent: failed === 'ENODATA' || failed === 'ENOTFOUND', cause };
   }
 
@@ -150,10 +156,7 @@ export class SearchRun {
   }
 
   private describe(code: string, rrtype: string): string {
-    this.serversText ??=
-      this.client.servers
-        .map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`))
-        .join(', ') || 'the system resolvers';
+    this.serversText ??= this.client.servers.map(formatDnsServer).join(', ') || 'the system resolvers';
     const servers = this.serversText;
     switch (code) {
       case 'ENODATA':

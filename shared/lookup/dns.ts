@@ -12,7 +12,8 @@ import {
   buildAuthUrl,
   normalizeSearchDomain,
   orderSrvRecords,
-  parseDnsServer,
+  parseDnsServerAddress,
+  type DnsServerAddress,
   parseTxtRecords,
 } from './dns-records.js';
 import type {
@@ -29,8 +30,9 @@ import {
   type Lookup,
   type RunSettings,
   DeadlineExceeded,
+  describeBrokenChain,
 } from './dns-run.js';
-import { DnsClient, sameName, type DnsRecord, type DnsServerAddress } from './dns-client.js';
+import { DnsClient, sameName, type DnsRecord } from './dns-client.js';
 
 export const DNS_RESOLVE_DEFAULTS = {
   queryTimeoutMs: 2000,
@@ -88,15 +90,13 @@ export async function resolveSearchDomain(
   const servers: DnsServerAddress[] = [];
   const given = options.servers && options.servers.length > 0;
   for (const server of given ? (options.servers as string[]) : systemDnsServers()) {
-    const parsed = parseDnsServer(server);
+    const parsed = parseDnsServerAddress(server);
     if (!parsed.ok) {
       // A system entry we cannot use (a scoped link-local one, say) is skipped, not fatal.
       if (!given) continue;
       return failed(name, parsed.message);
     }
-    const separator = parsed.value.lastIndexOf(':');
-    const host = parsed.value.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-    servers.push({ host, port: Number(parsed.value.slice(separator + 1)) });
+    servers.push(parsed.value);
   }
   if (servers.length === 0) {
     return failed(name, 'no DNS server: /etc/resolv.conf names none; give one as host:port');
@@ -318,9 +318,9 @@ async function explainServfail(run: SearchRun, host: string): Promise<string | u
     const next = String(record.data).replace(/\.$/, '');
     const loops = chain.some((name) => sameName(name, next));
     chain.push(next);
-    if (loops) return `CNAME loop ${chain.join(' → ')}`;
+    if (loops) return describeBrokenChain('ECNAMELOOP', chain);
   }
-  return `CNAME chain longer than ${MAX_CNAME_HOPS}: ${chain.join(' → ')}`;
+  return describeBrokenChain('ECNAMELONG', chain);
 }
 
 /** Runs `work` over `items` with at most `limit` in progress; `work` must not throw. */
