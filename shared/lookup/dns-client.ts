@@ -71,9 +71,10 @@ const MAX_TCP_MESSAGE = 65535;
 interface Pending {
   name: string;
   type: RecordType;
+  /** Date.now() after which the query has timed out. */
+  deadline: number;
   resolve(response: DnsResponse): void;
   reject(error: DnsQueryError): void;
-  timer: NodeJS.Timeout;
 }
 
 /** Random query ids, drawn in batches from the system's CSPRNG. */
@@ -154,10 +155,17 @@ export function sameName(a: string, b: string): boolean {
   return a.length === b.length ? a.toLowerCase() === b.toLowerCase() : false;
 }
 
-/** One server's UDP socket and TCP connection, with the queries waiting on each. */
+/**
+ * One server's UDP socket and TCP connection, with the queries waiting on each. Every query on
+ * a connection has the same timeout, so each pending map (in insertion order) is also in deadline
+ * order, and one timer for the earliest deadline replaces a timer per query.
+ */
 class ServerConnection {
   private udp: UdpSocket | undefined;
   private udpReady: Promise<DnsQueryError | undefined> | undefined;
+  /** Set once the UDP socket is connected, or why it cannot be. */
+  private udpState: 'connected' | DnsQueryError | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private tcp: TcpSocket | undefined;
   private tcpBuffer: Buffer = Buffer.alloc(0);
   private readonly udpPending = new Map<number, Pending>();
@@ -168,38 +176,18 @@ class ServerConnection {
   constructor(
     readonly address: DnsServerAddress,
     private readonly ids: IdSource,
-    private readonly refusalMemoryMs: number,
+    /** Per try of one query; also how long a refusal is remembered. */
+    private readonly timeoutMs: number,
   ) {}
 
-  async ask(
-    name: string,
-    type: RecordType,
-    timeoutMs: number,
-    transport: 'udp' | 'tcp',
-    edns: boolean,
-  ): Promise<DnsResponse> {
+  async ask(name: string, type: RecordType, transport: 'udp' | 'tcp', edns: boolean): Promise<DnsResponse> {
     if (this.closed) throw new DnsQueryError('ECANCELLED', 'cancelled');
     const pending = transport === 'udp' ? this.udpPending : this.tcpPending;
     const id = this.ids.take(pending);
     const response = new Promise<DnsResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new DnsQueryError('ETIMEOUT', 'timeout'));
-      }, timeoutMs);
-      pending.set(id, {
-        name,
-        type,
-        timer,
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
+      pending.set(id, { name, type, deadline: Date.now() + this.timeoutMs, resolve, reject });
     });
+    this.sweepTimer ??= setTimeout(() => this.sweep(), this.timeoutMs);
     const query = encodeQuery(id, name, type, edns);
     const fail = (error: DnsQueryError): Promise<DnsResponse> => {
       pending.get(id)?.reject(error);
@@ -209,10 +197,13 @@ class ServerConnection {
     try {
       if (transport === 'udp') {
         if (Date.now() < this.refusedUntil) return fail(new DnsQueryError('ECONNREFUSED', 'refused'));
-        const unusable = await this.openUdp();
-        if (unusable) return fail(unusable);
-        // Closed while the socket was being set up: `response` is already rejected (ECANCELLED).
-        if (this.closed) return response;
+        if (this.udpState !== 'connected') {
+          const unusable = this.udpState ?? (await this.openUdp());
+          if (unusable) return fail(unusable);
+          // Closed while the socket was being set up: `response` is already rejected (ECANCELLED).
+          if (this.closed) return response;
+        }
+        // The callback is where a connected socket hears of an earlier ICMP refusal.
         this.udp?.send(query, (error) => {
           if (error) this.udpFailed(error);
         });
@@ -233,6 +224,7 @@ class ServerConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.sweepTimer);
     this.failAll(this.udpPending, new DnsQueryError('ECANCELLED', 'cancelled'));
     this.failAll(this.tcpPending, new DnsQueryError('ECANCELLED', 'cancelled'));
     this.udp?.close();
@@ -251,10 +243,30 @@ class ServerConnection {
     socket.on('error', (error) => this.udpFailed(error));
     this.udpReady = new Promise<DnsQueryError | undefined>((resolve) => {
       socket.connect(this.address.port, this.address.host, (error?: NodeJS.ErrnoException) => {
-        resolve(error ? new DnsQueryError('ENETUNREACH', error.code ?? error.message) : undefined);
+        const unusable = error ? new DnsQueryError('ENETUNREACH', error.code ?? error.message) : undefined;
+        this.udpState = unusable ?? 'connected';
+        resolve(unusable);
       });
     });
     return this.udpReady;
+  }
+
+  /** Times out the queries whose deadline has passed, then waits for the next deadline. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = Date.now();
+    let next = Infinity;
+    for (const pending of [this.udpPending, this.tcpPending]) {
+      for (const [id, query] of pending) {
+        if (query.deadline > now) {
+          next = Math.min(next, query.deadline);
+          break;
+        }
+        pending.delete(id);
+        query.reject(new DnsQueryError('ETIMEOUT', 'timeout'));
+      }
+    }
+    if (next !== Infinity && !this.closed) this.sweepTimer = setTimeout(() => this.sweep(), next - now);
   }
 
   /**
@@ -265,7 +277,7 @@ class ServerConnection {
    */
   private udpFailed(error: NodeJS.ErrnoException): void {
     const refused = error.code === 'ECONNREFUSED';
-    if (refused) this.refusedUntil = Date.now() + this.refusalMemoryMs;
+    if (refused) this.refusedUntil = Date.now() + this.timeoutMs;
     this.failAll(this.udpPending, new DnsQueryError(refused ? 'ECONNREFUSED' : 'ECONNRESET', error.message));
   }
 
@@ -340,15 +352,14 @@ export class DnsClient {
     name: string,
     type: RecordType,
   ): Promise<DnsResponse> {
-    const timeout = this.settings.queryTimeoutMs;
     let edns = true;
     for (;;) {
       try {
         try {
-          return await connection.ask(name, type, timeout, 'udp', edns);
+          return await connection.ask(name, type, 'udp', edns);
         } catch (error) {
           if (!(error instanceof DnsQueryError) || error.code !== 'ETRUNCATED') throw error;
-          return await connection.ask(name, type, timeout, 'tcp', edns);
+          return await connection.ask(name, type, 'tcp', edns);
         }
       } catch (error) {
         // RFC 6891 §7: a server that does not know EDNS answers FORMERR; ask it the old way once.

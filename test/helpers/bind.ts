@@ -266,18 +266,31 @@ export async function startDnsRelay(options: DnsRelayOptions): Promise<RunningDn
   const port = await findFreePort();
 
   const front = createSocket('udp4');
-  const backs = new Map<string, ReturnType<typeof createSocket>>();
+  // One upstream socket per client address, so replies find their way back. A client that
+  // opens a socket per query (Go's miekg/dns does) would leave thousands behind: idle ones close.
+  const backs = new Map<string, { socket: ReturnType<typeof createSocket>; used: number }>();
+  const idleMs = 5000 + 2 * delay;
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [key, back] of backs) {
+      if (now - back.used < idleMs) continue;
+      back.socket.close();
+      backs.delete(key);
+    }
+  }, 1000).unref();
   front.on('message', (message, client) => {
     if (dropped.has(queryType(message))) return;
     const key = `${client.address}:${client.port}`;
     let back = backs.get(key);
     if (!back) {
-      back = createSocket('udp4');
-      back.on('message', (reply) => later(() => front.send(reply, client.port, client.address)));
-      back.on('error', () => undefined);
+      const socket = createSocket('udp4');
+      socket.on('message', (reply) => later(() => front.send(reply, client.port, client.address)));
+      socket.on('error', () => undefined);
+      back = { socket, used: 0 };
       backs.set(key, back);
     }
-    const socket = back;
+    back.used = Date.now();
+    const socket = back.socket;
     later(() => socket.send(message, upstreamPort, upstreamHost));
   });
   await new Promise<void>((resolve) => front.bind(port, '127.0.0.1', resolve));
@@ -306,7 +319,8 @@ export async function startDnsRelay(options: DnsRelayOptions): Promise<RunningDn
     stop: async () => {
       for (const socket of connections) socket.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
-      for (const back of backs.values()) back.close();
+      clearInterval(sweep);
+      for (const back of backs.values()) back.socket.close();
       await new Promise<void>((resolve) => front.close(() => resolve()));
     },
   };
