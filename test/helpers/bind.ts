@@ -29,6 +29,8 @@ export interface StartBindOptions {
   extraOptions?: string;
   /** How long to wait for named to answer; default 10 s. */
   startTimeoutMs?: number;
+  /** The port on 127.0.0.1; default a free one. 53 only inside a test's own network namespace. */
+  port?: number;
 }
 
 export interface RunningBind {
@@ -137,7 +139,7 @@ export async function startBind(options: StartBindOptions): Promise<RunningBind>
     zoneSerials.set(name, file.serial);
     await writeFile(join(dir, `${name}.zone`), file.text);
   }
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const confPath = join(dir, 'named.conf');
   await writeFile(confPath, namedConf(dir, port, zoneNames, options.extraOptions ?? ''));
 
@@ -233,6 +235,8 @@ export interface DnsRelayOptions {
 export interface RunningDnsRelay {
   server: string;
   port: number;
+  /** UDP queries relayed, and the most that were waiting for their reply at one time. */
+  udpStats(): { queries: number; maxInFlight: number };
   stop(): Promise<void>;
 }
 
@@ -278,13 +282,23 @@ export async function startDnsRelay(options: DnsRelayOptions): Promise<RunningDn
       backs.delete(key);
     }
   }, 1000).unref();
+  let queries = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   front.on('message', (message, client) => {
     if (dropped.has(queryType(message))) return;
+    queries++;
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
     const key = `${client.address}:${client.port}`;
     let back = backs.get(key);
     if (!back) {
       const socket = createSocket('udp4');
-      socket.on('message', (reply) => later(() => front.send(reply, client.port, client.address)));
+      socket.on('message', (reply) =>
+        later(() => {
+          inFlight--;
+          front.send(reply, client.port, client.address);
+        }),
+      );
       socket.on('error', () => undefined);
       back = { socket, used: 0 };
       backs.set(key, back);
@@ -316,6 +330,7 @@ export async function startDnsRelay(options: DnsRelayOptions): Promise<RunningDn
   return {
     server: `127.0.0.1:${port}`,
     port,
+    udpStats: () => ({ queries, maxInFlight }),
     stop: async () => {
       for (const socket of connections) socket.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));

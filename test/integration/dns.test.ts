@@ -303,6 +303,24 @@ describe('DNS-SD resolver against BIND', function () {
     assert.deepEqual(instances, [...instances].sort(), 'sorted by instance');
   });
 
+  it('keeps up to `concurrency` queries in flight, never one at a time and never more', async () => {
+    // 40 ms round trips through the relay: one at a time, the 1,000 clusters' 2,000 queries would
+    // take 80 s; the relay counts how many were waiting for their answer at once.
+    const relay = await startDnsRelay({ upstream: bind.server, delayMs: 20 });
+    try {
+      const result = await resolveSearchDomain('big.test', { servers: [relay.server], concurrency: 24 });
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.endpoints.length, BIG_COUNT);
+      const { queries, maxInFlight } = relay.udpStats();
+      // SRV and TXT per cluster (addresses came in the SRV replies), plus the PTR questions.
+      assert.ok(queries >= 2 * BIG_COUNT, `${queries} UDP queries`);
+      assert.ok(maxInFlight <= 24, `${maxInFlight} in flight, more than the 24 allowed`);
+      assert.ok(maxInFlight >= 20, `only ${maxInFlight} in flight at most: the pool was not kept full`);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('reports entries still unresolved at the deadline as "deadline exceeded"', async () => {
     // The relay answers PTR but swallows SRV/TXT, like a server that stops answering midway.
     const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [33, 16] });

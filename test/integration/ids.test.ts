@@ -247,8 +247,13 @@ describe('fetchClusterIdentity (/ids client)', function () {
               res.writeHead(200);
               return writeFiller(res, 80 * 1024); // never ends: the cap must cut it
             case 'huge-exact':
-              res.writeHead(200, { 'content-length': String(70 * 1024) });
-              return res.end(Buffer.alloc(70 * 1024, 0x20));
+            case 'at-cap': {
+              // A valid identity padded with spaces to the cap (65,536 bytes) or one byte over it.
+              const identity = '{"clusterId":"at-cap","clusterName":"c","guestNamespace":"liqo"}';
+              const size = name === 'at-cap' ? 64 * 1024 : 64 * 1024 + 1;
+              res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(size) });
+              return res.end(identity.padEnd(size, ' '));
+            }
             case 'redirect':
               return res.writeHead(302, { location: 'https://127.0.0.1:9/ids' }).end();
             case 'html':
@@ -290,6 +295,13 @@ describe('fetchClusterIdentity (/ids client)', function () {
       await behaviours.idle();
     });
 
+    it('slow-drip body without a timeout given: the 5 s default ends it', async function () {
+      this.timeout(15_000);
+      const err = await expectFailure(() => fetchClusterIdentity(at('drip')), 'TIMEOUT', idsOf('drip'));
+      assert.match(err.message, /within 5000 ms \(stalled reading the body\)/);
+      await behaviours.idle();
+    });
+
     it('a peer that accepts TCP and never speaks TLS: TIMEOUT', async () => {
       const silent: NetServer = createNetServer(() => undefined);
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
@@ -306,7 +318,7 @@ describe('fetchClusterIdentity (/ids client)', function () {
       }
     });
 
-    it('huge body: TOO_LARGE by Content-Length, by counting, and at exactly one byte over', async () => {
+    it('huge body: TOO_LARGE by Content-Length, by counting, and at exactly one byte over; the cap itself passes', async () => {
       // a generous timeout shows the cap, not the clock, ends these
       for (const name of ['huge-declared', 'huge-chunked', 'huge-exact']) {
         const err = await expectFailure(
@@ -316,6 +328,9 @@ describe('fetchClusterIdentity (/ids client)', function () {
         );
         assert.match(err.message, /65536-byte cap/);
       }
+      // The cap itself is allowed: only the byte after it is refused.
+      const atCap = await fetchClusterIdentity(at('at-cap'));
+      assert.equal(atCap.identity.clusterId, 'at-cap');
       await expectFailure(
         () => fetchClusterIdentity(at('html'), { maxBodyBytes: 10 }),
         'TOO_LARGE',
