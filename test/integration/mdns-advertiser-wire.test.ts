@@ -10,7 +10,8 @@
 //        bound is kept loose: timings belong in bench/, only the behaviour is asserted here).
 //        The plain multicast query (QM) goes out over 1 s after the last announcement, since §6
 //        forbids multicasting a record again within 1 s.
-// Everything runs inside the LAN's network namespaces (TESTING.md's network rule). One scenario runs in `before`; each `it` checks one rule on what was captured.
+// Everything runs inside the LAN's network namespaces (TESTING.md's network rule). One scenario
+// runs in `before`; each `it` checks one rule on what was captured.
 import assert from 'node:assert/strict';
 import { createLan, tsxCommand, type JsonLinesChild, type NetnsLan } from '../helpers/netns.js';
 
