@@ -36,7 +36,9 @@ export class MdnsBrowser extends EventEmitter {
   private readonly cache: RecordCache;
   private readonly transport: MdnsTransport;
   private readonly resolved = new Map<string, { peer: MdnsPeer; signature: string }>();
-  private readonly resolveAttempts = new Map<string, number>();
+  /** Names last asked about (an instance for SRV/TXT, a target for A/AAAA): when, and the wait
+   * before asking again. */
+  private readonly resolveAttempts = new Map<string, { at: number; wait: number }>();
   private timer: NodeJS.Timeout | undefined;
   private nextQueryAt = 0;
   private queryInterval = 1000;
@@ -217,6 +219,7 @@ export class MdnsBrowser extends EventEmitter {
     const signature = JSON.stringify({ ...stable, addresses: [...peer.addresses].sort() });
     this.resolved.set(instance, { peer, signature });
     this.resolveAttempts.delete(instance);
+    this.resolveAttempts.delete(normalizeName(peer.host));
     if (!known) this.emit('added', peer);
     else if (known.signature !== signature) this.emit('updated', peer);
     if (confirmed) this.emit('peer', peer);
@@ -280,27 +283,27 @@ export class MdnsBrowser extends EventEmitter {
     void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions }));
   }
 
-  /** Queries SRV/TXT of instances without an SRV and A/AAAA of targets without an address. */
+  /**
+   * Queries SRV/TXT of instances without an SRV and A/AAAA of targets without an address. A name
+   * not asked about yet (say, the target an SRV just named) is asked at once, and once for all
+   * the instances that share it; the same name again only after a wait that doubles each time
+   * (RFC 6762 §5.2: 1 s, 2 s, 4 s ...), never in a steady loop.
+   */
   private resolveMissing(now: number): void {
     const questions: Question[] = [];
     for (const instance of this.cache.instances()) {
       if (this.resolved.has(instance) || questions.length >= MAX_PENDING_RESOLUTIONS) continue;
-      const last = this.resolveAttempts.get(instance) ?? 0;
-      if (now - last < RESOLVE_RETRY_MS) continue;
       const srv = this.srvOf(instance);
-      this.resolveAttempts.set(instance, now);
-      if (!srv) {
-        questions.push(
-          { name: instance, type: 'SRV', class: 'IN' },
-          { name: instance, type: 'TXT', class: 'IN' },
-        );
-      } else {
-        const host = normalizeName(srv.target);
-        questions.push({ name: host, type: 'A', class: 'IN' }, { name: host, type: 'AAAA', class: 'IN' });
-      }
+      const name = srv ? normalizeName(srv.target) : instance;
+      const last = this.resolveAttempts.get(name);
+      if (last && now - last.at < last.wait) continue;
+      const wait = last ? Math.min(last.wait * 2, MAX_QUERY_INTERVAL_MS) : RESOLVE_RETRY_MS;
+      this.resolveAttempts.set(name, { at: now, wait });
+      const types = srv ? (['A', 'AAAA'] as const) : (['SRV', 'TXT'] as const);
+      for (const type of types) questions.push({ name, type, class: 'IN' });
     }
     for (const key of this.resolveAttempts.keys()) {
-      if (!this.cache.isInstance(key)) this.resolveAttempts.delete(key);
+      if (!this.cache.isInstance(key) && !this.cache.isTarget(key)) this.resolveAttempts.delete(key);
     }
     if (questions.length > 0) {
       void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions }));

@@ -1,0 +1,323 @@
+// What our mDNS browser asks on the wire, and when (SPEC §2, RFC 6762 §5.2 and §6), on a LAN of
+// network namespaces (TESTING.md's network rule: no mDNS on the machine's real interfaces).
+//
+// 1. Filling in what an answer left out. A terse responder (test/helpers/mdns-bare-responder.ts)
+//    answers a PTR question with ONLY the PTR and SRV, TXT, A questions only when asked, one
+//    reply each, and logs every question it hears. Both the one-shot browse and the continuous
+//    browser must still resolve the peer fully (host, port, address, TXT id and name), which they
+//    can only do by asking for SRV, TXT and then A of the SRV's target; A as soon as the SRV has
+//    named the host, not a retry period later. When A never comes, no peer is reported (a peer
+//    is only reported with an auth URL), the one-shot browse waits for it until its 3 x settle
+//    cap and then gives up, and the continuous browser keeps asking with growing intervals (RFC
+//    6762 §5.2), never in a steady one-second loop.
+// 2. When the browser sends its PTR queries (sniffed by test/helpers/mdns-query-sniff.ts on
+//    another host). Continuous: the first query 20-120 ms after start (rounded up to the 250 ms
+//    tick), then intervals of 1 s, 2 s, 4 s ... from port 5353 without the QU bit. One-shot: the
+//    first query at once as an RFC 6762 §6.7 legacy-unicast query from an ephemeral port; the
+//    regular multicast query only one second later.
+import assert from 'node:assert/strict';
+import type { MdnsPeer } from '../../shared/lookup/types.js';
+import {
+  createLan,
+  tsxCommand,
+  type JsonLinesChild,
+  type NetnsHost,
+  type NetnsLan,
+} from '../helpers/netns.js';
+
+const RESPONDER = 'test/helpers/mdns-bare-responder.ts';
+const SNIFF = 'test/helpers/mdns-query-sniff.ts';
+const BROWSE = 'test/helpers/mdns-browse-clock.ts';
+const TYPES = ['_liqo._tcp.local', '_liqo_auth._tcp.local'];
+
+interface QuestionLine {
+  at: number;
+  from: string;
+  port: number;
+  name: string;
+  type: string;
+  qu: boolean;
+  answered: boolean;
+}
+interface QueryLine {
+  at: number;
+  from: string;
+  port: number;
+  questions: { name: string; type: string }[];
+  qu: boolean[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function intervals(times: number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!);
+}
+
+/** Each interval at least 1.5 times the one before (doubling, with tick and scheduling slack). */
+function assertGrowing(gaps: number[], what: string): void {
+  for (let k = 0; k + 1 < gaps.length; k++) {
+    assert.ok(
+      gaps[k + 1]! >= 1.5 * gaps[k]!,
+      `${what}: interval ${k + 1} did not grow: ${gaps.join(', ')} ms`,
+    );
+  }
+}
+
+describe('mDNS browser: the queries it sends', function () {
+  this.timeout(60_000);
+  let lan: NetnsLan;
+  let browseHost: NetnsHost;
+  let responderHost: NetnsHost;
+  let sniffHost: NetnsHost;
+  let running: JsonLinesChild[] = [];
+
+  before(async () => {
+    lan = await createLan(3);
+    [browseHost, responderHost, sniffHost] = lan.hosts as [NetnsHost, NetnsHost, NetnsHost];
+  });
+  after(async () => {
+    await lan?.teardown();
+  });
+  afterEach(async () => {
+    for (const child of running) if (!child.exited) child.child.kill('SIGTERM');
+    await Promise.all(running.map((c) => c.waitExit(5000).catch(() => undefined)));
+    running = [];
+  });
+
+  function spawn(host: NetnsHost, script: string, args: Record<string, unknown>): JsonLinesChild {
+    const child = lan.spawnJson(host, tsxCommand(script, JSON.stringify(args)));
+    running.push(child);
+    return child;
+  }
+
+  async function startResponder(instance: string, extra: Record<string, unknown> = {}) {
+    const opts = {
+      interface: responderHost.address,
+      instance,
+      clusterId: `${instance}-id`,
+      clusterName: `${instance}-name`,
+      port: 6443,
+      hostname: `${instance}-host`,
+      address: responderHost.address,
+      serviceTypes: TYPES,
+      ...extra,
+    };
+    const child = spawn(responderHost, RESPONDER, opts);
+    await child.waitFor((m) => m.event === 'ready');
+    return { child, ...opts, host: `${opts.hostname}.local` };
+  }
+
+  /** The questions the responder heard from the browser's host. */
+  function questionsHeard(responder: JsonLinesChild): QuestionLine[] {
+    return responder.messages.filter(
+      (m) => m.event === 'question' && m.from === browseHost.address,
+    ) as unknown as QuestionLine[];
+  }
+
+  function assertFullyResolved(peers: MdnsPeer[], r: Awaited<ReturnType<typeof startResponder>>): void {
+    for (const serviceType of TYPES) {
+      const peer = peers.find((p) => p.instance === r.instance && p.serviceType === serviceType);
+      assert.ok(peer, `${r.instance} under ${serviceType} not resolved; got ${JSON.stringify(peers)}`);
+      assert.equal(peer.host, r.host);
+      assert.equal(peer.port, r.port);
+      assert.deepEqual(peer.addresses, [r.address]);
+      assert.equal(peer.authUrl, `https://${r.address}:${r.port}`);
+      // the TXT id differs from the instance label: only the TXT record can have given it
+      assert.deepEqual(peer.txt, { txtvers: '1', id: r.clusterId, name: r.clusterName });
+      assert.equal(peer.clusterId, r.clusterId);
+      assert.equal(peer.clusterName, r.clusterName);
+    }
+  }
+
+  /** SRV and TXT asked per instance, A of the SRV's target asked, and A promptly after SRV. */
+  function assertAskedForMissing(heard: QuestionLine[], r: Awaited<ReturnType<typeof startResponder>>): void {
+    const summary = heard.map((q) => `${q.type} ${q.name}`).join('; ');
+    for (const type of TYPES) {
+      const instance = `${r.instance}.${type}`;
+      assert.ok(
+        heard.some((q) => q.type === 'SRV' && q.name === instance),
+        `no SRV question for ${instance}: ${summary}`,
+      );
+      assert.ok(
+        heard.some((q) => q.type === 'TXT' && q.name === instance),
+        `no TXT question for ${instance}: ${summary}`,
+      );
+    }
+    const firstA = heard.find((q) => q.type === 'A' && q.name === r.host);
+    assert.ok(firstA, `no A question for ${r.host}: ${summary}`);
+    const srvBefore = heard.filter((q) => q.type === 'SRV' && q.at <= firstA.at);
+    assert.ok(srvBefore.length > 0, `A asked before any SRV: ${summary}`);
+    // the SRV answer names the host: A is asked right away, not one retry period later
+    const lag = firstA.at - srvBefore[srvBefore.length - 1]!.at;
+    assert.ok(lag < 500, `A asked ${lag} ms after the SRV question`);
+  }
+
+  describe('filling in what a PTR-only answer left out', () => {
+    it('one-shot: resolves host, port, address and TXT by asking SRV, TXT, then A', async () => {
+      const r = await startResponder('terse-once');
+      const browser = spawn(browseHost, BROWSE, { mode: 'once' });
+      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error');
+      assert.equal(done.event, 'done', String(done.message));
+      assertFullyResolved(done.peers as MdnsPeer[], r);
+      const heard = questionsHeard(r.child);
+      assertAskedForMissing(heard, r);
+      // the first PTR question is the legacy-unicast one (answered by unicast to its port)
+      const firstPtr = heard.find((q) => q.type === 'PTR');
+      assert.ok(firstPtr && firstPtr.port !== 5353, `first PTR question: ${JSON.stringify(firstPtr)}`);
+    });
+
+    it('continuous: resolves the same way, promptly, and does not ask again once answered', async () => {
+      const r = await startResponder('terse-cont');
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
+      const started = await browser.waitFor((m) => m.event === 'started');
+      const peers: MdnsPeer[] = [];
+      for (const serviceType of TYPES) {
+        const added = await browser.waitFor(
+          (m) =>
+            m.event === 'added' &&
+            (m.peer as MdnsPeer).instance === r.instance &&
+            (m.peer as MdnsPeer).serviceType === serviceType,
+          5000,
+        );
+        peers.push(added.peer as MdnsPeer);
+        // first PTR query about 250 ms in; SRV, TXT and A follow within a few ms each
+        const after = (added.at as number) - (started.at as number);
+        assert.ok(after < 1000, `${serviceType} peer added ${after} ms after start`);
+      }
+      // 'added' itself carried everything (TXT came with SRV, before A was even asked)
+      assertFullyResolved(peers, r);
+      await sleep(1500); // past the next PTR query and any retry period
+      const heard = questionsHeard(r.child);
+      assertAskedForMissing(heard, r);
+      for (const type of TYPES) {
+        const srvs = heard.filter((q) => q.type === 'SRV' && q.name === `${r.instance}.${type}`);
+        assert.equal(srvs.length, 1, `SRV of a resolved instance asked again: ${JSON.stringify(srvs)}`);
+      }
+      assert.equal(heard.filter((q) => q.type === 'A').length, 1, 'A of a resolved host asked again');
+      assert.ok(
+        heard.every((q) => q.port === 5353 && !q.qu),
+        'continuous mode asks by multicast from 5353',
+      );
+    });
+
+    it('one-shot, A never answered: no peer is reported; it waits until 3 x settle, then gives up', async () => {
+      const r = await startResponder('no-addr-once', { answerA: false });
+      const browser = spawn(browseHost, BROWSE, { mode: 'once' });
+      const starting = await browser.waitFor((m) => m.event === 'starting');
+      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error', 10_000);
+      assert.equal(done.event, 'done', String(done.message));
+      assert.deepEqual(done.peers, [], 'a peer without an address was reported');
+      assert.ok(!browser.messages.some((m) => m.event === 'peer'), 'a peer without an address was streamed');
+      // half-resolved instances keep a one-shot browse open up to its cap of 3 x settleMs (1 s)
+      const took = (done.at as number) - (starting.at as number);
+      assert.ok(took >= 2900 && took < 4000, `one-shot ended after ${took} ms`);
+      const heard = questionsHeard(r.child);
+      const summary = heard.map((q) => `${q.type} ${q.name}`).join('; ');
+      assert.ok(
+        heard.some((q) => q.type === 'SRV'),
+        summary,
+      );
+      assert.ok(
+        heard.some((q) => q.type === 'A' && q.name === r.host),
+        `A never asked: ${summary}`,
+      );
+    });
+
+    it('continuous, A never answered: no peer, and A is re-asked with growing intervals', async () => {
+      const r = await startResponder('no-addr-cont', { answerA: false });
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
+      const started = await browser.waitFor((m) => m.event === 'started');
+      await sleep(7500);
+      browser.send('peers');
+      const { peers } = await browser.waitFor((m) => m.event === 'peers');
+      assert.deepEqual(peers, []);
+      assert.ok(!browser.messages.some((m) => m.event === 'added'), 'a peer without an address was reported');
+      const heard = questionsHeard(r.child);
+      const asks = heard.filter((q) => q.type === 'A' && q.name === r.host).map((q) => q.at);
+      // one packet may carry the host's A question once per instance that points at it
+      const packets = asks.filter((t, i) => i === 0 || t - asks[i - 1]! > 100);
+      assert.equal(asks.length, packets.length, `A asked twice in one query: ${asks.join(', ')}`);
+      const gaps = intervals(packets);
+      // 1 s, 2 s, 4 s: at ~0.3, 1.3, 3.3 and 7.3 s; a steady 1 s loop would ask 7 or 8 times
+      assert.ok(packets.length >= 3 && packets.length <= 4, `A asked at ${packets.join(', ')}`);
+      assert.ok(packets[0]! - (started.at as number) < 1000, 'A not asked soon after start');
+      assert.ok(gaps[0]! >= 900, `A re-asked after ${gaps[0]} ms`);
+      assertGrowing(gaps, 'A re-queries');
+    });
+  });
+
+  describe('when it sends its PTR queries (RFC 6762 §5.2)', () => {
+    function ptrQueries(sniffer: JsonLinesChild): QueryLine[] {
+      return (sniffer.messages as unknown as (QueryLine & { event: string })[]).filter(
+        (m) =>
+          m.event === 'query' && m.from === browseHost.address && m.questions.some((q) => q.type === 'PTR'),
+      );
+    }
+
+    function assertAsksBothTypes(q: QueryLine): void {
+      assert.deepEqual(
+        q.questions.map((x) => `${x.type} ${x.name}`).sort(),
+        TYPES.map((t) => `PTR ${t}`).sort(),
+      );
+    }
+
+    it('continuous: first query 20-500 ms after start, then 1 s, 2 s, 4 s apart, never a steady loop', async () => {
+      const sniffer = spawn(sniffHost, SNIFF, { interface: sniffHost.address });
+      await sniffer.waitFor((m) => m.event === 'ready');
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
+      const started = await browser.waitFor((m) => m.event === 'started');
+      await sleep(9000);
+      const queries = ptrQueries(sniffer);
+      const times = queries.map((q) => q.at - (started.at as number));
+      assert.ok(times[0]! >= 20 && times[0]! <= 500, `first PTR query at ${times[0]} ms`);
+      const gaps = intervals(times);
+      // at ~0.25, 1.25, 3.25 and 7.25 s; the next one is due at ~15 s
+      assert.equal(times.length, 4, `PTR queries at ${times.join(', ')} ms`);
+      assert.ok(gaps[0]! >= 900 && gaps[0]! <= 1500, `second query ${gaps[0]} ms after the first`);
+      assertGrowing(gaps, 'PTR re-queries');
+      for (const [k, gap] of gaps.entries()) {
+        assert.ok(gap <= 2.5 * (gaps[k - 1] ?? 1000), `interval ${k} of ${gap} ms grew too fast`);
+      }
+      for (const q of queries) {
+        assertAsksBothTypes(q);
+        assert.equal(q.port, 5353, 'continuous queries come from port 5353 (no legacy unicast)');
+        assert.ok(
+          q.qu.every((bit) => !bit),
+          'continuous queries ask for multicast answers (QM)',
+        );
+      }
+      // nothing answered: nothing else to ask
+      const others = sniffer.messages.filter((m) => m.event === 'query' && m.from === browseHost.address);
+      assert.equal(others.length, queries.length, 'queries other than PTR with nothing to resolve');
+    });
+
+    it('one-shot: a legacy-unicast query at once, the multicast one no sooner than a second later', async () => {
+      const sniffer = spawn(sniffHost, SNIFF, { interface: sniffHost.address });
+      await sniffer.waitFor((m) => m.event === 'ready');
+      const browser = spawn(browseHost, BROWSE, { mode: 'once' });
+      const starting = await browser.waitFor((m) => m.event === 'starting');
+      const done = await browser.waitFor((m) => m.event === 'done');
+      await sleep(200);
+      const took = (done.at as number) - (starting.at as number);
+      assert.ok(took >= 950 && took < 1500, `an empty LAN settled after ${took} ms (about 1 s)`);
+      const queries = ptrQueries(sniffer);
+      const [first, ...rest] = queries;
+      assert.ok(first, 'no query heard');
+      assertAsksBothTypes(first);
+      assert.notEqual(first.port, 5353, 'the first one-shot query is a legacy-unicast one');
+      const at = first.at - (starting.at as number);
+      assert.ok(at >= 0 && at < 300, `legacy query ${at} ms after start`);
+      // the regular multicast query is due a second in, at the settle window's end: it may or
+      // may not make it out before an empty browse stops, but never sooner and never twice
+      assert.ok(rest.length <= 1, `one-shot PTR queries: ${JSON.stringify(queries)}`);
+      for (const q of rest) {
+        assertAsksBothTypes(q);
+        assert.equal(q.port, 5353);
+        assert.ok(
+          q.at - (starting.at as number) >= 950,
+          `multicast query ${q.at - (starting.at as number)} ms in`,
+        );
+      }
+    });
+  });
+});
