@@ -1,5 +1,7 @@
-// A STAND-IN for Liqo v0.2's mDNS advertiser: Liqo v0.2 (Go, grandcat/zeroconf fork) cannot run
-// here, so this emulates what reference/liqo-v0.2-facts.md §2.2/§2.4 says it sends, with raw
+// A STAND-IN for Liqo v0.2's mDNS advertiser, for cases that need control over what is sent
+// (announcement period, no answers, a chosen TTL). The real library, Liqo's zeroconf fork, is run
+// by test/integration/mdns-liqo-zeroconf.test.ts (needs Go). This emulates what
+// reference/liqo-v0.2-facts.md §2.2/§2.4 says it sends, with raw
 // multicast-dns: instance = the cluster id, service `_liqo_auth._tcp.local`, an empty TXT, SRV to
 // `<hostname>.local`, A records with TTL 120 and the rest with the configured TTL (90), periodic
 // unsolicited responses (no question, no cache-flush bits) with the PTR in the answers and
