@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { resolveSearchDomain } from '../shared/lookup/dns.js';
-import { cacheDirectory } from '../test/harness/binaries.js';
+import { cacheDirectory, goBinary } from '../test/harness/binaries.js';
 import { startBind, startDnsRelay } from '../test/helpers/bind.js';
 
 const CLUSTERS = 1000;
@@ -69,8 +69,13 @@ async function buildGoAnchor(): Promise<string | undefined> {
   const source = join(dirname(fileURLToPath(import.meta.url)), 'liqo-dns-anchor');
   const binary = join(dirname(cacheDirectory()), 'bench', 'liqo-dns-anchor');
   mkdirSync(dirname(binary), { recursive: true });
+  const go = goBinary();
+  if (!go) {
+    console.log('(no Go anchor: Go is not installed)');
+    return undefined;
+  }
   try {
-    await promisify(execFile)('go', ['build', '-o', binary, '.'], {
+    await promisify(execFile)(go, ['build', '-o', binary, '.'], {
       cwd: source,
       env: { ...process.env, CGO_ENABLED: '0' },
     });

@@ -82,7 +82,8 @@ export function locateBinaries(): {
   };
 }
 
-function goBinary(): string | undefined {
+/** The `go` command: on PATH, or where the official tarball puts it; undefined without Go. */
+export function goBinary(): string | undefined {
   return onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 

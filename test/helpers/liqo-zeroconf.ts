@@ -13,10 +13,10 @@
 // Everything it starts runs inside the LAN's namespaces (TESTING.md's network rule).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDirectory } from '../harness/binaries.js';
+import { cacheDirectory, goBinary } from '../harness/binaries.js';
 import type { JsonLinesChild, NetnsHost, NetnsLan } from './netns.js';
 
 export const DRIVER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'interop', 'liqo-zeroconf');
@@ -27,22 +27,8 @@ export class GoUnavailableError extends Error {
   override name = 'GoUnavailableError';
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The `go` command, found the way test/harness/binaries.ts finds it; undefined without Go. */
-export function findGo(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'go'))) return join(dir, 'go');
-  }
-  return isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
-}
+/** The `go` command (the harness's lookup); undefined without Go. */
+export const findGo = goBinary;
 
 /** Where the binary of the current sources lives (next to the harness's cache directory). */
 export function driverBinaryPath(): string {
@@ -58,7 +44,7 @@ export function driverBinaryPath(): string {
  */
 export async function buildLiqoZeroconf(log: (line: string) => void = () => {}): Promise<string> {
   const target = driverBinaryPath();
-  if (isExecutable(target)) return target;
+  if (existsSync(target)) return target; // renamed into place only after a good build
   const go = findGo();
   if (!go) {
     throw new GoUnavailableError(
