@@ -13,6 +13,7 @@
 // question (at: epoch ms). SIGTERM ends it.
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
+import { quBits } from './mdns-wire.js';
 
 interface Args {
   interface: string;
@@ -54,25 +55,6 @@ function answerFor(q: Question): Answer | undefined {
     return { name: q.name, type: 'A', class: 'IN', ttl, flush: true, data: args.address };
   }
   return undefined;
-}
-
-/** The QU bit of each question, which dns-packet's decoder hides (names are read, not decoded). */
-function quBits(msg: Buffer): boolean[] {
-  const bits: boolean[] = [];
-  let offset = 12;
-  for (let q = 0; q < msg.readUInt16BE(4); q++) {
-    while ((msg[offset] ?? 0) !== 0) {
-      if (((msg[offset] ?? 0) & 0xc0) === 0xc0) {
-        offset += 1; // a compression pointer ends the name
-        break;
-      }
-      offset += (msg[offset] ?? 0) + 1;
-    }
-    offset += 1 + 2;
-    bits.push((msg.readUInt16BE(offset) & 0x8000) !== 0);
-    offset += 2;
-  }
-  return bits;
 }
 
 const socket = createSocket({ type: 'udp4', reuseAddr: true });

@@ -8,26 +8,9 @@
 //          knownAnswers:[{name,type,data,ttl}],probe} per packet. SIGTERM ends it.
 import { createSocket } from 'node:dgram';
 import dnsPacket, { type Packet } from 'dns-packet';
+import { quBits } from './mdns-wire.js';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { interface: string };
-
-function quBits(msg: Buffer): boolean[] {
-  const bits: boolean[] = [];
-  let offset = 12;
-  for (let q = 0; q < msg.readUInt16BE(4); q++) {
-    while ((msg[offset] ?? 0) !== 0) {
-      if (((msg[offset] ?? 0) & 0xc0) === 0xc0) {
-        offset += 1; // a compression pointer ends the name
-        break;
-      }
-      offset += (msg[offset] ?? 0) + 1;
-    }
-    offset += 1 + 2;
-    bits.push((msg.readUInt16BE(offset) & 0x8000) !== 0);
-    offset += 2;
-  }
-  return bits;
-}
 
 const socket = createSocket({ type: 'udp4', reuseAddr: true });
 socket.on('message', (msg, rinfo) => {

@@ -15,28 +15,10 @@ import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import dnsPacket, { type Answer } from 'dns-packet';
+import { quBits } from './mdns-wire.js';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { interface: string };
 const print = (msg: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(msg)}\n`);
-
-/** The QU bit (top bit of the class) of each question, read from the raw message. */
-function quBits(msg: Buffer): boolean[] {
-  const qu: boolean[] = [];
-  let offset = 12;
-  for (let q = 0; q < msg.readUInt16BE(4); q++) {
-    while ((msg[offset] ?? 0) !== 0) {
-      if (((msg[offset] ?? 0) & 0xc0) === 0xc0) {
-        offset += 1; // a pointer ends the name (its second byte is skipped below)
-        break;
-      }
-      offset += (msg[offset] ?? 0) + 1;
-    }
-    offset += 1 + 2;
-    qu.push((msg.readUInt16BE(offset) & 0x8000) !== 0);
-    offset += 2;
-  }
-  return qu;
-}
 
 const rec = (a: Answer) => ({
   name: a.name,
