@@ -358,14 +358,21 @@ export class MdnsAdvertiser extends EventEmitter {
     const result = answerQuery(query, this.records(endpoint));
     if (!result) return;
     const legacy = rinfo.port !== MDNS_PORT;
-    const unicast = legacy || (query.questions ?? []).some((q) => q && wantsUnicast(q));
+    const quAsked = (query.questions ?? []).some((q) => q && wantsUnicast(q));
     const isProbe = (query.authorities ?? []).length > 0;
     const send = () => {
       if (this.state !== 'announced') return;
       const now = Date.now();
       const limit = isProbe ? 250 : 1000;
       const scope = `${endpoint.name}/${endpoint.family}|`;
-      const fresh = (r: OwnRecord) => unicast || now - (this.lastMulticast.get(scope + r.key) ?? 0) >= limit;
+      const sinceMulticast = (r: OwnRecord) => now - (this.lastMulticast.get(scope + r.key) ?? 0);
+      // §5.4: a QU question is answered by unicast, unless one of the answers has not been
+      // multicast here within a quarter of its TTL: then every cache on the link is due a
+      // refresh, and the answer is multicast instead.
+      const dueForRefresh =
+        !isProbe && result.answers.some((r) => sinceMulticast(r) >= (ttlOf(r.answer) * 1000) / 4);
+      const unicast = legacy || (quAsked && !dueForRefresh);
+      const fresh = (r: OwnRecord) => unicast || sinceMulticast(r) >= limit;
       const answers = result.answers.filter(fresh);
       if (answers.length === 0) return;
       const additionals = result.additionals.filter(fresh);

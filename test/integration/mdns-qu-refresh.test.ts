@@ -1,0 +1,76 @@
+// RFC 6762 §5.4: a question with the QU bit asks for a unicast answer, but when the answer's
+// record has not been multicast on the link within a quarter of its TTL, the responder multicasts
+// it instead, so that every cache on the link is refreshed. An advertiser with an 8 s TTL (a
+// quarter: 2 s) on h1; QU questions for its SRV from h2 (a socket outside the multicast group,
+// which hears only unicast answers); a sniffer in the group on h0 hears the multicast ones.
+// Inside the test's namespaces only (TESTING.md).
+import assert from 'node:assert/strict';
+import { createLan, tsxCommand, type JsonLinesChild, type NetnsLan } from '../helpers/netns.js';
+
+type Heard = { event: string; from: string; answers?: { name: string; type: string }[] };
+
+describe('mDNS advertiser: QU answers and the quarter-TTL refresh (RFC 6762 §5.4)', function () {
+  this.timeout(60_000);
+  let lan: NetnsLan;
+
+  before(async () => {
+    lan = await createLan(3);
+  });
+  after(async () => {
+    await lan?.teardown();
+  });
+
+  it('answers QU by unicast while the record is fresh on the link, by multicast once a quarter TTL has passed', async () => {
+    const [sniffHost, ourHost, askHost] = [lan.hosts[0]!, lan.hosts[1]!, lan.hosts[2]!];
+    const clusterId = 'qu-refresh-0001';
+    const instance = `${clusterId}._liqo._tcp.local`;
+    const sniffer = lan.spawnJson(
+      sniffHost,
+      tsxCommand('test/helpers/mdns-sniff.ts', JSON.stringify({ interface: sniffHost.address })),
+    );
+    await sniffer.waitFor((m) => m.event === 'ready');
+    const advertiser = lan.spawnJson(
+      ourHost,
+      tsxCommand('test/helpers/mdns-advertise.ts', JSON.stringify({ clusterId, port: 6443, ttl: 8 })),
+    );
+    await advertiser.waitFor((m) => m.event === 'started');
+    const multicastSrv = () =>
+      (sniffer.messages as Heard[]).filter(
+        (m) =>
+          m.event === 'response' &&
+          m.from === ourHost.address &&
+          (m.answers ?? []).some((a) => a.type === 'SRV' && a.name === instance),
+      ).length;
+    const askQu = async (): Promise<number> => {
+      const asker: JsonLinesChild = lan.spawnJson(
+        askHost,
+        tsxCommand(
+          'test/helpers/mdns-raw-query.ts',
+          JSON.stringify({
+            interface: askHost.address,
+            questions: [{ name: instance, type: 'SRV' }],
+            qu: true,
+          }),
+        ),
+      );
+      const done = await asker.waitFor((m) => m.event === 'done');
+      const responses = done.responses as { answers: { type: string }[] }[];
+      return responses.flatMap((r) => r.answers).filter((a) => a.type === 'SRV').length;
+    };
+
+    // Just announced (the SRV was multicast under a second ago): the QU answer is unicast only.
+    const before = multicastSrv();
+    assert.equal(await askQu(), 1, 'no unicast answer to a QU question for a freshly multicast record');
+    // (The second announcement, one second after the first, may fall in this window: it is the
+    // only multicast allowed here.)
+    assert.ok(multicastSrv() - before <= 1, 'the QU answer was multicast although the record was fresh');
+
+    // Past a quarter of the TTL since the last announcement: the answer goes to the group.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const quiet = multicastSrv();
+    assert.equal(await askQu(), 0, 'answered by unicast although the record was due a refresh');
+    assert.equal(multicastSrv(), quiet + 1, 'the refresh was not multicast');
+    advertiser.send('stop');
+    await advertiser.waitFor((m) => m.event === 'stopped');
+  });
+});
