@@ -1,7 +1,10 @@
 // Hostile mDNS packets for the robustness tests (the flood script and the fuzz properties):
 // random bytes, truncated and bit-flipped valid packets, impossible record counts, compression
 // pointers to themselves, huge TXT records and bogus instances of our service types.
-import dnsPacket from 'dns-packet';
+import dnsPacket, { type RecordType } from 'dns-packet';
+
+/** dns-packet encodes type 255 as 'ANY' but leaves it out of its RecordType. */
+const ANY = 'ANY' as RecordType;
 
 /** A small seeded PRNG (mulberry32) so a failing flood can be replayed. */
 export function seededRandom(seed: number): () => number {
@@ -83,6 +86,80 @@ export function hostileBuffers(count: number, seed = 42, bogusInstances = 200): 
       for (let j = 0; j < 8; j++) flipped[Math.floor(random() * flipped.length)] = Math.floor(random() * 256);
       out.push(flipped);
     } else out.push(valid); // kinds 5 and 6: well-formed, bogus instances, huge TXT
+  }
+  return out;
+}
+
+/** The names an advertiser holds, for packets aimed at them. */
+export interface AimedNames {
+  /** Instance names, e.g. `<id>._liqo._tcp.local`. */
+  instances: string[];
+  /** The host name, e.g. `liqo-<id>.local`. */
+  host: string;
+}
+
+/**
+ * Packets about one advertiser's own names, which reach the parts of its packet handling that
+ * random traffic never does: probes for its names with other data (the §8.2 tie-break), responses
+ * claiming them (the §9 conflict check), spoofed goodbyes, QU queries with garbage known answers,
+ * and truncated or bit-flipped copies of all of these.
+ */
+export function aimedBuffers(names: AimedNames, count: number, seed = 7): Buffer[] {
+  const random = seededRandom(seed);
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
+  const port = () => Math.floor(random() * 65536);
+  const ip = () =>
+    `10.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
+  const srv = (ttl: number) =>
+    ({
+      name: pick(names.instances),
+      type: 'SRV',
+      class: 'IN',
+      ttl,
+      data: { priority: port(), weight: port(), port: port(), target: pick([names.host, 'elsewhere.local']) },
+    }) as const;
+  const hostA = (ttl: number) => ({ name: names.host, type: 'A', class: 'IN', ttl, data: ip() }) as const;
+  const shapes: (() => Buffer)[] = [
+    () =>
+      dnsPacket.encode({
+        type: 'query',
+        id: 0,
+        flags: 0,
+        questions: [{ name: pick(names.instances), type: ANY, class: 'IN' }],
+        authorities: [srv(120)],
+      }),
+    () =>
+      dnsPacket.encode({
+        type: 'query',
+        id: 0,
+        flags: 0,
+        questions: [{ name: names.host, type: ANY, class: 'IN' }],
+        authorities: [hostA(120)],
+      }),
+    () => dnsPacket.encode({ type: 'response', id: 0, flags: 1 << 10, answers: [srv(120)] }),
+    () => dnsPacket.encode({ type: 'response', id: 0, flags: 1 << 10, answers: [hostA(120)] }),
+    () => dnsPacket.encode({ type: 'response', id: 0, flags: 1 << 10, answers: [srv(0), hostA(0)] }),
+    () =>
+      dnsPacket.encode({
+        type: 'query',
+        id: Math.floor(random() * 65536),
+        flags: 0,
+        questions: [
+          { name: pick(names.instances), type: pick<RecordType>(['SRV', 'TXT', ANY]), class: 'IN' },
+        ],
+        answers: [srv(Math.floor(random() * 5000)), hostA(Math.floor(random() * 5000))],
+      }),
+  ];
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const packet = pick(shapes)();
+    const damage = i % 4;
+    if (damage === 1) out.push(packet.subarray(0, Math.floor(random() * packet.length)));
+    else if (damage === 2) {
+      const flipped = Buffer.from(packet);
+      for (let j = 0; j < 4; j++) flipped[Math.floor(random() * flipped.length)] = Math.floor(random() * 256);
+      out.push(flipped);
+    } else out.push(packet);
   }
   return out;
 }
