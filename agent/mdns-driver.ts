@@ -12,6 +12,12 @@ export function sharedMdnsDriver(log: Logger): MdnsDriver {
   return {
     async advertise(opts) {
       const advertiser = new MdnsAdvertiser(opts);
+      // Another host holding our names is the admin's business (two clusters with one id, or a
+      // node name taken); odd packets are not.
+      advertiser.on('renamed', (names: { instance: string; host: string }) =>
+        log.warn(names, 'mDNS: another host on the LAN holds our name; advertising under a new one'),
+      );
+      advertiser.on('warning', (err: Error) => log.debug({ err: err.message }, 'mDNS advertiser'));
       await advertiser.start();
       return { stop: () => advertiser.stop() };
     },
