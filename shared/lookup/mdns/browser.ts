@@ -14,6 +14,7 @@ import {
   fullServiceType,
   instanceOf,
   normalizeName,
+  packQuestions,
   parseTxt,
 } from './names.js';
 import { MdnsTransport, type MdnsEndpoint } from './sockets.js';
@@ -305,8 +306,9 @@ export class MdnsBrowser extends EventEmitter {
     for (const key of this.resolveAttempts.keys()) {
       if (!this.cache.isInstance(key) && !this.cache.isTarget(key)) this.resolveAttempts.delete(key);
     }
-    if (questions.length > 0) {
-      void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions }));
+    // Up to 256 instances' questions do not fit one datagram: one query per ~1400 bytes.
+    for (const group of packQuestions(questions, MAX_QUERY_BYTES)) {
+      void this.transport.sendAll(() => ({ type: 'query', id: 0, flags: 0, questions: group }));
     }
   }
 }

@@ -1,5 +1,5 @@
 // Names, TXT and URLs for LAN discovery: the pure parts shared by the browser and the advertiser.
-import type { Answer, RecordType } from 'dns-packet';
+import type { Answer, Question, RecordType } from 'dns-packet';
 import { MDNS_DOMAIN, MDNS_SERVICE_LIQO_V02, MDNS_SERVICE_RFC } from '../../api/constants.js';
 
 /** The TTL of a record (OPT pseudo-records have none). */
@@ -116,4 +116,28 @@ export function authUrlsFor(addresses: string[], port: number): string[] {
   ];
   const v6 = addresses.filter((a) => isIpv6(a) && !isLinkLocal6(a));
   return [...v4Sorted.map((a) => `https://${a}:${port}`), ...v6.map((a) => `https://[${a}]:${port}`)];
+}
+
+/**
+ * Splits questions into groups whose encoded query stays within `maxBytes` (header, and each
+ * question's uncompressed name plus type and class), so that no query is sent as a datagram
+ * that must be fragmented (RFC 6762 §17). A question larger than the limit goes alone.
+ */
+export function packQuestions(questions: Question[], maxBytes: number): Question[][] {
+  const HEADER = 12;
+  const groups: Question[][] = [];
+  let group: Question[] = [];
+  let bytes = HEADER;
+  for (const question of questions) {
+    const size = Buffer.byteLength(question.name) + 2 + 4;
+    if (group.length > 0 && bytes + size > maxBytes) {
+      groups.push(group);
+      group = [];
+      bytes = HEADER;
+    }
+    group.push(question);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
