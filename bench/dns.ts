@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
-import { resolveSearchDomain } from '../shared/lookup/dns.js';
+import { DNS_RESOLVE_DEFAULTS, resolveSearchDomain } from '../shared/lookup/dns.js';
 import { cacheDirectory, goBinary } from '../test/harness/binaries.js';
 import { startBind, startDnsRelay } from '../test/helpers/bind.js';
 
@@ -134,7 +134,7 @@ async function packetFloor(server: string): Promise<number> {
           resolve();
         }
       });
-      for (let i = 0; i < 128 && sent < total; i++) send();
+      for (let i = 0; i < DNS_RESOLVE_DEFAULTS.concurrency && sent < total; i++) send();
     });
   } finally {
     socket.close();

@@ -18,6 +18,17 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The discovery guide's records as written (its second PTR line is shorthand for a second PTR
+ * of example.com): two clusters, on 443 and 8443. */
+export const GUIDE_ZONE = `
+example.com. PTR liqo-cluster.example.com.
+example.com. PTR liqo-cluster-2.example.com.
+liqo-cluster.example.com. SRV 0 0 443 auth.server.example.com.
+liqo-cluster-2.example.com. SRV 0 0 8443 auth.server-2.example.com.
+auth.server.example.com. A 1.2.3.4
+auth.server-2.example.com. A 2.3.4.1
+`;
+
 export interface StartBindOptions {
   /** Zone name (e.g. "example.com") → zone file text. */
   zones: Record<string, string>;

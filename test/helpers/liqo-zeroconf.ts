@@ -27,9 +27,6 @@ export class GoUnavailableError extends Error {
   override name = 'GoUnavailableError';
 }
 
-/** The `go` command (the harness's lookup); undefined without Go. */
-export const findGo = goBinary;
-
 /** Where the binary of the current sources lives (next to the harness's cache directory). */
 export function driverBinaryPath(): string {
   const hash = createHash('sha256');
@@ -45,7 +42,7 @@ export function driverBinaryPath(): string {
 export async function buildLiqoZeroconf(log: (line: string) => void = () => {}): Promise<string> {
   const target = driverBinaryPath();
   if (existsSync(target)) return target; // renamed into place only after a good build
-  const go = findGo();
+  const go = goBinary();
   if (!go) {
     throw new GoUnavailableError(
       `Go is not installed (no \`go\` on PATH or in /usr/local/go/bin), so the Liqo zeroconf driver in ${DRIVER_DIR} cannot be built: install Go from https://go.dev/dl`,

@@ -1,9 +1,11 @@
 // Runs our mDNS browser inside a network namespace for tests and benchmarks, talking JSON lines.
 //   argv[2]: JSON BrowseOptions plus `mode`: "once" (browseOnce; default) or "continuous"
 //   (MdnsBrowser), and `fetchIds: true` to GET each peer's /ids as it arrives (bench).
-// stdout, times in ms since the script began browsing (`t`):
+// stdout: {"event":"starting"} just before the browser starts, then
 //   once:       {"event":"peer",peer,t}... {"event":"identity",clusterId,t}... {"event":"done",peers,t}
 //   continuous: {"event":"ready"}, {"event":"added"|"updated"|"removed",peer,t}; stdin "stop" ends it.
+// `t`: ms since the script began browsing; `at`, on every line: the epoch time, so a test can line
+// events up with what a sniffer on another host heard (all namespaces share the machine's clock).
 import { createInterface } from 'node:readline';
 import { MdnsBrowser, browseOnce } from '../../shared/lookup/mdns.js';
 import type { BrowseOptions, MdnsPeer } from '../../shared/lookup/types.js';
@@ -11,7 +13,7 @@ import type { BrowseOptions, MdnsPeer } from '../../shared/lookup/types.js';
 type Args = BrowseOptions & { mode?: 'once' | 'continuous'; fetchIds?: boolean };
 
 function print(msg: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(msg)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...msg, at: Date.now() })}\n`);
 }
 
 async function fetchIds(peer: MdnsPeer, startedAt: number): Promise<void> {
@@ -31,6 +33,7 @@ async function fetchIds(peer: MdnsPeer, startedAt: number): Promise<void> {
 
 async function main(): Promise<void> {
   const { mode = 'once', fetchIds: wantIds, ...options } = JSON.parse(process.argv[2] ?? '{}') as Args;
+  print({ event: 'starting' });
   const startedAt = Date.now();
   if (mode === 'once') {
     const fetches: Promise<void>[] = [];

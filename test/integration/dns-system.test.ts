@@ -5,16 +5,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { DnsResolveResult } from '../../shared/lookup/types.js';
+import { GUIDE_ZONE } from '../helpers/bind.js';
 import { createLan, tsxCommand, type NetnsHost, type NetnsLan } from '../helpers/netns.js';
-
-const GUIDE_ZONE = `
-example.com. PTR liqo-cluster.example.com.
-example.com. PTR liqo-cluster-2.example.com.
-liqo-cluster.example.com. SRV 0 0 443 auth.server.example.com.
-liqo-cluster-2.example.com. SRV 0 0 8443 auth.server-2.example.com.
-auth.server.example.com. A 1.2.3.4
-auth.server-2.example.com. A 2.3.4.1
-`;
 
 describe('DNS-SD resolver with the system resolvers (resolv.conf)', function () {
   this.timeout(60_000);

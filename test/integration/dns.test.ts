@@ -11,17 +11,7 @@ import {
   parseTxtRecords,
 } from '../../shared/lookup/dns-records.js';
 import type { DnsResolveOptions, DnsResolveResult } from '../../shared/lookup/types.js';
-import { startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
-
-// The guide's records as written (its second PTR line is shorthand for a second PTR of example.com).
-const GUIDE_ZONE = `
-example.com. PTR liqo-cluster.example.com.
-example.com. PTR liqo-cluster-2.example.com.
-liqo-cluster.example.com. SRV 0 0 443 auth.server.example.com.
-liqo-cluster-2.example.com. SRV 0 0 8443 auth.server-2.example.com.
-auth.server.example.com. A 1.2.3.4
-auth.server-2.example.com. A 2.3.4.1
-`;
+import { GUIDE_ZONE, startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
 
 // One good cluster "ok" in every zone with broken entries: a broken one must never hide it.
 const OK_RECORDS = `

@@ -27,7 +27,7 @@ import {
 
 const RESPONDER = 'test/helpers/mdns-bare-responder.ts';
 const SNIFF = 'test/helpers/mdns-query-sniff.ts';
-const BROWSE = 'test/helpers/mdns-browse-clock.ts';
+const BROWSE = 'test/helpers/mdns-browse.ts';
 const TYPES = ['_liqo._tcp.local', '_liqo_auth._tcp.local'];
 
 interface QuestionLine {
@@ -169,7 +169,7 @@ describe('mDNS browser: the queries it sends', function () {
     it('continuous: resolves the same way, promptly, and does not ask again once answered', async () => {
       const r = await startResponder('terse-cont');
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
-      const started = await browser.waitFor((m) => m.event === 'started');
+      const started = await browser.waitFor((m) => m.event === 'ready');
       const peers: MdnsPeer[] = [];
       for (const serviceType of TYPES) {
         const added = await browser.waitFor(
@@ -226,7 +226,7 @@ describe('mDNS browser: the queries it sends', function () {
     it('continuous, A never answered: no peer, and A is re-asked with growing intervals', async () => {
       const r = await startResponder('no-addr-cont', { answerA: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
-      const started = await browser.waitFor((m) => m.event === 'started');
+      const started = await browser.waitFor((m) => m.event === 'ready');
       await sleep(7500);
       browser.send('peers');
       const { peers } = await browser.waitFor((m) => m.event === 'peers');
@@ -265,7 +265,7 @@ describe('mDNS browser: the queries it sends', function () {
       const sniffer = spawn(sniffHost, SNIFF, { interface: sniffHost.address });
       await sniffer.waitFor((m) => m.event === 'ready');
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
-      const started = await browser.waitFor((m) => m.event === 'started');
+      const started = await browser.waitFor((m) => m.event === 'ready');
       await sleep(9000);
       const queries = ptrQueries(sniffer);
       const times = queries.map((q) => q.at - (started.at as number));

@@ -5,9 +5,9 @@
 // browser finds our advertiser. mdns.test.ts covers the same against our emulator of Liqo.
 import assert from 'node:assert/strict';
 import type { MdnsPeer } from '../../shared/lookup/types.js';
+import { goBinary } from '../harness/binaries.js';
 import {
   buildLiqoZeroconf,
-  findGo,
   startZeroconfBrowser,
   startZeroconfRegistrant,
   type ZeroconfEntry,
@@ -35,7 +35,7 @@ describe('mDNS interop with Liqo v0.2 real zeroconf library', function () {
   before(async function () {
     // Without Go the driver cannot be built: skip, saying so (the build needs `go`, and the first
     // one fetches the zeroconf fork and its dependencies through the Go module proxy).
-    if (!findGo()) {
+    if (!goBinary()) {
       console.log('      (skipped: Go is not installed, so the Liqo zeroconf driver cannot be built)');
       this.skip();
     }
