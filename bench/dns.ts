@@ -5,8 +5,9 @@
 // against the same server in the same run. The sequence runs twice: in Node on node:dns (the
 // named anchor: same runtime as ours, so only the way of asking differs), and rebuilt in Go on
 // the library and version Liqo used (bench/liqo-dns-anchor, miekg/dns v1.1.27; skipped without
-// Go). A third column is the floor: the same 2,000 SRV+TXT questions sent and counted with no
-// resolver around them, what any client on this machine and server would need at the least.
+// Go). Two more columns are floors: the same 2,000 SRV+TXT questions sent and counted with no
+// resolver around them, in Node and in Go (the anchor program's floor mode: compiled, raw
+// socket) — what any client on this machine and server would need at the least.
 //
 // Loopback has no latency, which hides what parallelism buys; so the run is repeated through a
 // relay (a child process) that delays every packet, as a resolver a few milliseconds away would.
@@ -142,6 +143,21 @@ async function packetFloor(server: string): Promise<number> {
   return srvAnswers;
 }
 
+/** The Go floor: the same questions from the anchor program's floor mode; its own clock. */
+async function goFloor(binary: string, server: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(binary, [
+    'floor',
+    server,
+    DOMAIN,
+    '1',
+    String(CLUSTERS),
+    String(DNS_RESOLVE_DEFAULTS.concurrency),
+  ]);
+  const { found, ms } = JSON.parse(stdout) as { found: number; ms: number[] };
+  if (found !== CLUSTERS) throw new Error(`Go floor found ${found} clusters, expected ${CLUSTERS}`);
+  return ms[0] ?? NaN;
+}
+
 async function ours(server: string): Promise<number> {
   const result = await resolveSearchDomain(DOMAIN, { servers: [server] });
   if (result.errors.length > 0) throw new Error(`ours: ${result.errors[0]?.message}`);
@@ -198,8 +214,8 @@ async function main(): Promise<void> {
   const bind = await startBind({ zones: { [DOMAIN]: zoneText() }, threads: 2 });
   console.log(`DNS-SD: ${CLUSTERS} clusters under ${DOMAIN} on BIND ${bind.server}; median of ${runs} runs`);
   console.log(
-    'added RTT | measured RTT | floor (ms) | ours (ms) | Liqo seq, node:dns (ms) | ratio |' +
-      ' Liqo v0.2, Go miekg/dns (ms) | ratio',
+    'added RTT | measured RTT | floor, Go (ms) | floor (ms) | ours (ms) | Liqo seq, node:dns (ms) |' +
+      ' ratio | Liqo v0.2, Go miekg/dns (ms) | ratio',
   );
   try {
     for (const rtt of rtts) {
@@ -211,28 +227,36 @@ async function main(): Promise<void> {
         await ours(server);
         await liqoSequence(server);
         if (goAnchor) await liqoGo(goAnchor, server);
+        if (goAnchor) await goFloor(goAnchor, server);
         const times = {
+          goFloor: [] as number[],
           floor: [] as number[],
           ours: [] as number[],
           liqo: [] as number[],
           go: [] as number[],
         };
         for (let run = 0; run < runs; run++) {
+          if (goAnchor) times.goFloor.push(await goFloor(goAnchor, server));
           times.floor.push(await timed(() => packetFloor(server)));
           times.ours.push(await timed(() => ours(server)));
           times.liqo.push(await timed(() => liqoSequence(server)));
           if (goAnchor) times.go.push(await liqoGo(goAnchor, server));
         }
         const rttNow = await measuredRtt(server);
-        const [floorMs, oursMs, liqoMs, goMs] = [times.floor, times.ours, times.liqo, times.go].map(
-          median,
-        ) as [number, number, number, number];
+        const [goFloorMs, floorMs, oursMs, liqoMs, goMs] = [
+          times.goFloor,
+          times.floor,
+          times.ours,
+          times.liqo,
+          times.go,
+        ].map(median) as [number, number, number, number, number];
         if (process.env.DNS_BENCH_VERBOSE) console.log(times);
         const goColumns = goAnchor
           ? ` ${goMs.toFixed(0).padStart(28)} | ${(goMs / oursMs).toFixed(1)}x`
           : ' (no Go) | -';
         console.log(
-          `${String(rtt).padStart(6)} ms | ${rttNow.toFixed(2).padStart(9)} ms | ${floorMs.toFixed(0).padStart(10)} |` +
+          `${String(rtt).padStart(6)} ms | ${rttNow.toFixed(2).padStart(9)} ms |` +
+            ` ${(goAnchor ? goFloorMs.toFixed(0) : '-').padStart(14)} | ${floorMs.toFixed(0).padStart(10)} |` +
             ` ${oursMs.toFixed(0).padStart(9)} | ${liqoMs.toFixed(0).padStart(23)} | ${(liqoMs / oursMs).toFixed(1)}x |` +
             goColumns,
         );
