@@ -5,7 +5,9 @@
 // for SRV, TXT and A itself. It logs every question it hears, so a test can see what was asked.
 //   argv[2]: JSON { interface: <ipv4 of this host>, instance, clusterId, clusterName?, port,
 //                   hostname (without .local), address, serviceTypes? (["_liqo._tcp.local"]),
-//                   answerA? (true), ttl? (120) }
+//                   answerA? (true), answerTxt? (true), dropTxt? (0), ttl? (120) }
+//   answerTxt false: no TXT record at all (as Liqo v0.2 publishes none); dropTxt N: the first N
+//   TXT questions for each instance go unanswered (lost replies), later ones are answered.
 // Replies go to the group (port 5353), or by unicast to the sender when the query came from
 // another port (RFC 6762 §6.7 legacy unicast: id and question echoed, TTL at most 10 s) or had
 // the QU bit. AAAA and every other type are logged and never answered.
@@ -25,6 +27,8 @@ interface Args {
   address: string;
   serviceTypes?: string[];
   answerA?: boolean;
+  answerTxt?: boolean;
+  dropTxt?: number;
   ttl?: number;
 }
 
@@ -33,6 +37,7 @@ const serviceTypes = (args.serviceTypes ?? ['_liqo._tcp.local']).map((t) => t.to
 const host = `${args.hostname}.local`;
 const ttl = args.ttl ?? 120;
 const lower = (name: string) => name.replace(/\.$/, '').toLowerCase();
+const txtQuestionsSeen = new Map<string, number>();
 
 /** The one record answering a question, or undefined. */
 function answerFor(q: Question): Answer | undefined {
@@ -46,6 +51,9 @@ function answerFor(q: Question): Answer | undefined {
     return { name: q.name, type: 'SRV', class: 'IN', ttl, flush: true, data };
   }
   if (serviceType && q.type === 'TXT') {
+    const seen = (txtQuestionsSeen.get(name) ?? 0) + 1;
+    txtQuestionsSeen.set(name, seen);
+    if (args.answerTxt === false || seen <= (args.dropTxt ?? 0)) return undefined;
     const entries = [`txtvers=1`, `id=${args.clusterId}`];
     if (args.clusterName) entries.push(`name=${args.clusterName}`);
     const data = entries.map((e) => Buffer.from(e));

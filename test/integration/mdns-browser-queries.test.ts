@@ -9,7 +9,9 @@
 //    named the host, not a retry period later. When A never comes, no peer is reported (a peer
 //    is only reported with an auth URL), the one-shot browse waits for it until its 3 x settle
 //    cap and then gives up, and the continuous browser keeps asking with growing intervals (RFC
-//    6762 §5.2), never in a steady one-second loop.
+//    6762 §5.2), never in a steady one-second loop. A TXT that does not come (a lost reply, or a
+//    responder with none, like Liqo v0.2) is asked for again a few times with growing waits: the
+//    peer is reported without it and updated when it arrives.
 // 2. When the browser sends its PTR queries (sniffed by test/helpers/mdns-query-sniff.ts on
 //    another host). Continuous: the first query 20-120 ms after start (rounded up to the 250 ms
 //    tick), then intervals of 1 s, 2 s, 4 s ... from port 5353 without the QU bit. One-shot: the
@@ -243,6 +245,69 @@ describe('mDNS browser: the queries it sends', function () {
       assert.ok(packets[0]! - (started.at as number) < 1000, 'A not asked soon after start');
       assert.ok(gaps[0]! >= 900, `A re-asked after ${gaps[0]} ms`);
       assertGrowing(gaps, 'A re-queries');
+    });
+  });
+
+  describe('asking again for a TXT that did not come', () => {
+    /** The 'at' times of the TXT questions heard for one instance. */
+    function txtAsks(responder: JsonLinesChild, instance: string): number[] {
+      return questionsHeard(responder)
+        .filter((q) => q.type === 'TXT' && q.name === instance)
+        .map((q) => q.at);
+    }
+
+    it('continuous, first TXT reply lost: added without TXT, then updated once the TXT is asked again', async () => {
+      const r = await startResponder('lost-txt', { dropTxt: 1 });
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
+      await browser.waitFor((m) => m.event === 'ready');
+      const updated: MdnsPeer[] = [];
+      for (const serviceType of TYPES) {
+        const isOurs = (m: Record<string, unknown>) =>
+          (m.peer as MdnsPeer | undefined)?.instance === r.instance &&
+          (m.peer as MdnsPeer).serviceType === serviceType;
+        const added = await browser.waitFor((m) => m.event === 'added' && isOurs(m), 5000);
+        // resolved from SRV and A; the TXT reply was "lost", so the label stands in for the id
+        assert.deepEqual((added.peer as MdnsPeer).txt, {}, `${serviceType}: TXT before it was answered`);
+        assert.equal((added.peer as MdnsPeer).clusterId, r.instance);
+        const update = await browser.waitFor((m) => m.event === 'updated' && isOurs(m), 5000);
+        updated.push(update.peer as MdnsPeer);
+      }
+      assertFullyResolved(updated, r);
+      for (const type of TYPES) {
+        const asks = txtAsks(r.child, `${r.instance}.${type}`);
+        // once with the SRV (dropped), once more about a second later (answered); then no more
+        assert.equal(asks.length, 2, `TXT asked at ${asks.join(', ')}`);
+        assert.ok(asks[1]! - asks[0]! >= 900, `TXT re-asked ${asks[1]! - asks[0]!} ms after the first`);
+      }
+    });
+
+    it('continuous, no TXT at all (like Liqo v0.2): the peer stands, TXT is asked a few times with growing waits, then never again', async () => {
+      const r = await startResponder('no-txt', { answerTxt: false });
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
+      await browser.waitFor((m) => m.event === 'ready');
+      await sleep(9000);
+      browser.send('peers');
+      const { peers } = (await browser.waitFor((m) => m.event === 'peers')) as unknown as {
+        peers: MdnsPeer[];
+      };
+      assert.equal(peers.length, TYPES.length, `peers: ${JSON.stringify(peers)}`);
+      for (const peer of peers) {
+        assert.deepEqual(peer.txt, {});
+        assert.equal(peer.clusterId, r.instance);
+      }
+      assert.ok(!browser.messages.some((m) => m.event === 'removed'), 'a peer without TXT was removed');
+      for (const type of TYPES) {
+        const asks = txtAsks(r.child, `${r.instance}.${type}`);
+        // with the SRV at ~0.25 s, then alone at ~1.25, ~2.25 and ~4.25 s; nothing in the 4.5 s
+        // after (a steady 1 s loop would have asked 9 times)
+        assert.equal(asks.length, 4, `TXT asked at ${asks.join(', ')}`);
+        const gaps = intervals(asks);
+        assert.ok(
+          gaps.every((g) => g >= 900),
+          `TXT re-asked too soon: ${gaps.join(', ')} ms`,
+        );
+        assert.ok(gaps[2]! >= 1.5 * gaps[1]!, `TXT waits did not grow: ${gaps.join(', ')} ms`);
+      }
     });
   });
 

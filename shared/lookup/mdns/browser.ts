@@ -24,6 +24,9 @@ const TICK_MS = 250;
 /** Unresolved instances/targets queried at once; the rest wait for the next round. */
 const MAX_PENDING_RESOLUTIONS = 256;
 const RESOLVE_RETRY_MS = 1000;
+/** TXT-only questions for a resolved peer that has no TXT: a lost reply, or a responder (like
+ * Liqo v0.2's) that publishes none. A few, with doubling waits, then never again. */
+const MAX_TXT_ASKS = 3;
 const MAX_QUERY_BYTES = 1400;
 
 type BrowserMode = 'continuous' | 'once';
@@ -40,6 +43,8 @@ export class MdnsBrowser extends EventEmitter {
   /** Names last asked about (an instance for SRV/TXT, a target for A/AAAA): when, and the wait
    * before asking again. */
   private readonly resolveAttempts = new Map<string, { at: number; wait: number }>();
+  /** Resolved instances without a TXT: when to ask for it next, the wait after that, asks so far. */
+  private readonly txtAsks = new Map<string, { nextAt: number; wait: number; asks: number }>();
   private timer: NodeJS.Timeout | undefined;
   private nextQueryAt = 0;
   private queryInterval = 1000;
@@ -219,6 +224,15 @@ export class MdnsBrowser extends EventEmitter {
     const { ttl: _ttl, ...stable } = peer;
     const signature = JSON.stringify({ ...stable, addresses: [...peer.addresses].sort() });
     this.resolved.set(instance, { peer, signature });
+    if (this.cache.get(instance, 'TXT').length > 0) this.txtAsks.delete(instance);
+    else if (!this.txtAsks.has(instance)) {
+      // a TXT asked together with the SRV a moment ago may still be on its way: give it a second
+      const askedAt = this.resolveAttempts.get(instance)?.at;
+      const now = Date.now();
+      const nextAt =
+        askedAt !== undefined && now - askedAt < RESOLVE_RETRY_MS ? askedAt + RESOLVE_RETRY_MS : now;
+      this.txtAsks.set(instance, { nextAt, wait: RESOLVE_RETRY_MS, asks: 0 });
+    }
     this.resolveAttempts.delete(instance);
     this.resolveAttempts.delete(normalizeName(peer.host));
     if (!known) this.emit('added', peer);
@@ -288,7 +302,8 @@ export class MdnsBrowser extends EventEmitter {
    * Queries SRV/TXT of instances without an SRV and A/AAAA of targets without an address. A name
    * not asked about yet (say, the target an SRV just named) is asked at once, and once for all
    * the instances that share it; the same name again only after a wait that doubles each time
-   * (RFC 6762 §5.2: 1 s, 2 s, 4 s ...), never in a steady loop.
+   * (RFC 6762 §5.2: 1 s, 2 s, 4 s ...), never in a steady loop. A resolved peer still without
+   * a TXT gets up to MAX_TXT_ASKS TXT questions on the same doubling waits.
    */
   private resolveMissing(now: number): void {
     const questions: Question[] = [];
@@ -305,6 +320,18 @@ export class MdnsBrowser extends EventEmitter {
     }
     for (const key of this.resolveAttempts.keys()) {
       if (!this.cache.isInstance(key) && !this.cache.isTarget(key)) this.resolveAttempts.delete(key);
+    }
+    for (const [instance, ask] of this.txtAsks) {
+      if (!this.resolved.has(instance) || this.cache.get(instance, 'TXT').length > 0) {
+        this.txtAsks.delete(instance);
+        continue;
+      }
+      if (ask.asks >= MAX_TXT_ASKS || now < ask.nextAt) continue;
+      if (questions.length >= 2 * MAX_PENDING_RESOLUTIONS) break;
+      questions.push({ name: instance, type: 'TXT', class: 'IN' });
+      ask.asks += 1;
+      ask.nextAt = now + ask.wait;
+      ask.wait *= 2;
     }
     // Up to 256 instances' questions do not fit one datagram: one query per ~1400 bytes.
     for (const group of packQuestions(questions, MAX_QUERY_BYTES)) {
