@@ -5,9 +5,11 @@
 // for SRV, TXT and A itself. It logs every question it hears, so a test can see what was asked.
 //   argv[2]: JSON { interface: <ipv4 of this host>, instance, clusterId, clusterName?, port,
 //                   hostname (without .local), address, serviceTypes? (["_liqo._tcp.local"]),
-//                   answerA? (true), answerTxt? (true), dropTxt? (0), ttl? (120) }
+//                   answerA? (true), answerTxt? (true), dropTxt? (0), answerLegacy? (true),
+//                   ttl? (120) }
 //   answerTxt false: no TXT record at all (as Liqo v0.2 publishes none); dropTxt N: the first N
-//   TXT questions for each instance go unanswered (lost replies), later ones are answered.
+//   TXT questions for each instance go unanswered (lost replies), later ones are answered;
+//   answerLegacy false: queries from a port other than 5353 are logged and never answered.
 // Replies go to the group (port 5353), or by unicast to the sender when the query came from
 // another port (RFC 6762 §6.7 legacy unicast: id and question echoed, TTL at most 10 s) or had
 // the QU bit. AAAA and every other type are logged and never answered.
@@ -29,6 +31,7 @@ interface Args {
   answerA?: boolean;
   answerTxt?: boolean;
   dropTxt?: number;
+  answerLegacy?: boolean;
   ttl?: number;
 }
 
@@ -90,8 +93,9 @@ socket.on('message', (msg, rinfo) => {
   }
   if (packet.type !== 'query' || (packet.authorities ?? []).length > 0) return; // probes are not ours
   const qu = quBits(msg);
+  const ignored = rinfo.port !== 5353 && args.answerLegacy === false;
   for (const [i, q] of (packet.questions ?? []).entries()) {
-    const answer = answerFor(q);
+    const answer = ignored ? undefined : answerFor(q);
     const line = {
       event: 'question',
       at: Date.now(),

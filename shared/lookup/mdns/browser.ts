@@ -24,6 +24,8 @@ const TICK_MS = 250;
 /** Unresolved instances/targets queried at once; the rest wait for the next round. */
 const MAX_PENDING_RESOLUTIONS = 256;
 const RESOLVE_RETRY_MS = 1000;
+/** When a one-shot browse sends its regular multicast query, after the legacy one (plus 0-100 ms). */
+const ONE_SHOT_MULTICAST_QUERY_MS = 250;
 /** TXT-only questions for a resolved peer that has no TXT: a lost reply, or a responder (like
  * Liqo v0.2's) that publishes none. A few, with doubling waits, then never again. */
 const MAX_TXT_ASKS = 3;
@@ -72,7 +74,7 @@ export class MdnsBrowser extends EventEmitter {
     this.started = true;
     if (this.mode === 'once') {
       // answered by unicast at once (sent while the port-5353 sockets are still opening); the
-      // regular multicast query follows one second later
+      // regular multicast query follows ONE_SHOT_MULTICAST_QUERY_MS later
       const questions = this.browseQuestions();
       void this.transport.sendLegacyQuery({ type: 'query', id: 0, flags: 0, questions });
     }
@@ -85,8 +87,13 @@ export class MdnsBrowser extends EventEmitter {
     }
     const now = Date.now();
     this.lastNewInfoAt = now;
-    // §5.2: a continuous querier waits 20-120 ms so hosts starting together do not collide
-    this.nextQueryAt = this.mode === 'once' ? now + 1000 : now + 20 + Math.random() * 100;
+    // §5.2: a continuous querier waits 20-120 ms so hosts starting together do not collide. A
+    // one-shot browse sends its multicast query after the legacy query has had its unicast
+    // replies: it is the second chance for a lost query or reply, or for a responder that
+    // ignores legacy queries, and its answers (delayed 20-120 ms) still land inside the ~1 s
+    // settle window. Responders do answer it again by multicast: the legacy replies' 10 s TTLs
+    // are under half the true ones, too short to suppress them (§7.1), as with any new browser.
+    this.nextQueryAt = now + (this.mode === 'once' ? ONE_SHOT_MULTICAST_QUERY_MS : 20) + Math.random() * 100;
     this.timer = setInterval(() => this.tick(), this.mode === 'once' ? 50 : TICK_MS);
     this.timer.unref?.();
   }
