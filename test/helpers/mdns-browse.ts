@@ -1,16 +1,19 @@
 // Runs our mDNS browser inside a network namespace for tests and benchmarks, talking JSON lines.
 //   argv[2]: JSON BrowseOptions plus `mode`: "once" (browseOnce; default) or "continuous"
 //   (MdnsBrowser), and `fetchIds: true` to GET each peer's /ids as it arrives (bench).
+//   continuous only: `ingestFirst`, a dns-packet response the browser takes in just before it
+//   starts (as if it had arrived while its sockets were still opening).
 // stdout: {"event":"starting"} just before the browser starts, then
 //   once:       {"event":"peer",peer,t}... {"event":"identity",clusterId,t}... {"event":"done",peers,t}
 //   continuous: {"event":"ready"}, {"event":"added"|"updated"|"removed",peer,t}; stdin "stop" ends it.
 // `t`: ms since the script began browsing; `at`, on every line: the epoch time, so a test can line
 // events up with what a sniffer on another host heard (all namespaces share the machine's clock).
 import { createInterface } from 'node:readline';
+import type { Packet } from 'dns-packet';
 import { MdnsBrowser, browseOnce } from '../../shared/lookup/mdns.js';
 import type { BrowseOptions, MdnsPeer } from '../../shared/lookup/types.js';
 
-type Args = BrowseOptions & { mode?: 'once' | 'continuous'; fetchIds?: boolean };
+type Args = BrowseOptions & { mode?: 'once' | 'continuous'; fetchIds?: boolean; ingestFirst?: Packet };
 
 function print(msg: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...msg, at: Date.now() })}\n`);
@@ -32,7 +35,12 @@ async function fetchIds(peer: MdnsPeer, startedAt: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { mode = 'once', fetchIds: wantIds, ...options } = JSON.parse(process.argv[2] ?? '{}') as Args;
+  const {
+    mode = 'once',
+    fetchIds: wantIds,
+    ingestFirst,
+    ...options
+  } = JSON.parse(process.argv[2] ?? '{}') as Args;
   print({ event: 'starting' });
   const startedAt = Date.now();
   if (mode === 'once') {
@@ -63,6 +71,7 @@ async function main(): Promise<void> {
     if (line.trim() === 'stop') void stop();
     if (line.trim() === 'peers') print({ event: 'peers', peers: browser.peers() });
   });
+  if (ingestFirst) browser.ingest(ingestFirst);
   await browser.start();
   print({ event: 'ready' });
 }

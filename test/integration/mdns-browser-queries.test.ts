@@ -225,6 +225,34 @@ describe('mDNS browser: the queries it sends', function () {
       assert.ok(took < 2000, `one-shot ended after ${took} ms`);
     });
 
+    it('a PTR taken in before the sockets opened is followed up as soon as they are, not a retry period later', async () => {
+      const r = await startResponder('early-ptr');
+      const type = '_liqo._tcp.local';
+      const instance = `${r.instance}.${type}`;
+      // as a one-shot browse's legacy reply can arrive while the port-5353 sockets still open
+      const ingestFirst = {
+        type: 'response',
+        id: 0,
+        flags: 0x8400,
+        answers: [{ name: type, type: 'PTR', class: 'IN', ttl: 120, data: instance }],
+      };
+      const browser = spawn(browseHost, BROWSE, { mode: 'continuous', ingestFirst });
+      const ready = await browser.waitFor((m) => m.event === 'ready');
+      await browser.waitFor(
+        (m) =>
+          m.event === 'added' &&
+          (m.peer as MdnsPeer).instance === r.instance &&
+          (m.peer as MdnsPeer).serviceType === type,
+        5000,
+      );
+      const srv = questionsHeard(r.child).find((q) => q.type === 'SRV' && q.name === instance);
+      assert.ok(srv, `no SRV question for ${instance}`);
+      // a question "sent" with no socket open would have counted as asked: the next try only
+      // a second later (1,000-1,250 ms)
+      const lag = srv.at - (ready.at as number);
+      assert.ok(lag < 500, `SRV asked ${lag} ms after the browser started`);
+    });
+
     it('one-shot, A never answered: no peer is reported; it waits until 3 x settle, then gives up', async () => {
       const r = await startResponder('no-addr-once', { answerA: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'once' });

@@ -96,6 +96,8 @@ export class MdnsBrowser extends EventEmitter {
     this.nextQueryAt = now + (this.mode === 'once' ? ONE_SHOT_MULTICAST_QUERY_MS : 20) + Math.random() * 100;
     this.timer = setInterval(() => this.tick(), this.mode === 'once' ? 50 : TICK_MS);
     this.timer.unref?.();
+    // what arrived while the sockets were opening (the legacy query's replies) is asked about now
+    this.resolveMissing(now);
   }
 
   async stop(): Promise<void> {
@@ -313,6 +315,8 @@ export class MdnsBrowser extends EventEmitter {
    * a TXT gets up to MAX_TXT_ASKS TXT questions on the same doubling waits.
    */
   private resolveMissing(now: number): void {
+    // no port-5353 socket yet: a question now would go nowhere but count as asked for a second
+    if (this.transport.openEndpoints.length === 0) return;
     const questions: Question[] = [];
     for (const instance of this.cache.instances()) {
       if (this.resolved.has(instance) || questions.length >= MAX_PENDING_RESOLUTIONS) continue;
