@@ -250,7 +250,7 @@ describe('mDNS browser: the queries it sends', function () {
       // a question "sent" with no socket open would have counted as asked: the next try only
       // a second later (1,000-1,250 ms)
       const lag = srv.at - (ready.at as number);
-      assert.ok(lag < 500, `SRV asked ${lag} ms after the browser started`);
+      assert.ok(lag < 800, `SRV asked ${lag} ms after the browser started`);
     });
 
     it('one-shot, A never answered: no peer is reported; it waits until 3 x settle, then gives up', async () => {
@@ -435,7 +435,8 @@ describe('mDNS browser: the queries it sends', function () {
       );
       const after = multicast.at - first.at;
       // 250-350 ms after the sockets opened, on the 50 ms tick; the legacy query left just before
-      assert.ok(after >= 240 && after < 600, `multicast query ${after} ms after the legacy one`);
+      // (the bound leaves room for a loaded machine; the old timing was a second or more)
+      assert.ok(after >= 240 && after < 900, `multicast query ${after} ms after the legacy one`);
     });
   });
 });
