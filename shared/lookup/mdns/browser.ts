@@ -26,9 +26,6 @@ const MAX_PENDING_RESOLUTIONS = 256;
 const RESOLVE_RETRY_MS = 1000;
 /** When a one-shot browse sends its regular multicast query, after the legacy one (plus 0-100 ms). */
 const ONE_SHOT_MULTICAST_QUERY_MS = 250;
-/** TXT-only questions for a resolved peer that has no TXT: a lost reply, or a responder (like
- * Liqo v0.2's) that publishes none. A few, with doubling waits, then never again. */
-const MAX_TXT_ASKS = 3;
 const MAX_QUERY_BYTES = 1400;
 
 type BrowserMode = 'continuous' | 'once';
@@ -42,11 +39,9 @@ export class MdnsBrowser extends EventEmitter {
   private readonly cache: RecordCache;
   private readonly transport: MdnsTransport;
   private readonly resolved = new Map<string, { peer: MdnsPeer; signature: string }>();
-  /** Names last asked about (an instance for SRV/TXT, a target for A/AAAA): when, and the wait
-   * before asking again. */
+  /** Names last asked about (an instance for SRV/TXT or, resolved, TXT alone; a target for
+   * A/AAAA): when, and the wait before asking again. */
   private readonly resolveAttempts = new Map<string, { at: number; wait: number }>();
-  /** Resolved instances without a TXT: when to ask for it next, the wait after that, asks so far. */
-  private readonly txtAsks = new Map<string, { nextAt: number; wait: number; asks: number }>();
   private timer: NodeJS.Timeout | undefined;
   private nextQueryAt = 0;
   private queryInterval = 1000;
@@ -233,16 +228,8 @@ export class MdnsBrowser extends EventEmitter {
     const { ttl: _ttl, ...stable } = peer;
     const signature = JSON.stringify({ ...stable, addresses: [...peer.addresses].sort() });
     this.resolved.set(instance, { peer, signature });
-    if (this.cache.get(instance, 'TXT').length > 0) this.txtAsks.delete(instance);
-    else if (!this.txtAsks.has(instance)) {
-      // a TXT asked together with the SRV a moment ago may still be on its way: give it a second
-      const askedAt = this.resolveAttempts.get(instance)?.at;
-      const now = Date.now();
-      const nextAt =
-        askedAt !== undefined && now - askedAt < RESOLVE_RETRY_MS ? askedAt + RESOLVE_RETRY_MS : now;
-      this.txtAsks.set(instance, { nextAt, wait: RESOLVE_RETRY_MS, asks: 0 });
-    }
-    this.resolveAttempts.delete(instance);
+    // still without a TXT, the instance keeps its attempts: TXT is asked again on their waits
+    if (this.cache.get(instance, 'TXT').length > 0) this.resolveAttempts.delete(instance);
     this.resolveAttempts.delete(normalizeName(peer.host));
     if (!known) this.emit('added', peer);
     else if (known.signature !== signature) this.emit('updated', peer);
@@ -311,38 +298,33 @@ export class MdnsBrowser extends EventEmitter {
    * Queries SRV/TXT of instances without an SRV and A/AAAA of targets without an address. A name
    * not asked about yet (say, the target an SRV just named) is asked at once, and once for all
    * the instances that share it; the same name again only after a wait that doubles each time
-   * (RFC 6762 §5.2: 1 s, 2 s, 4 s ...), never in a steady loop. A resolved peer still without
-   * a TXT gets up to MAX_TXT_ASKS TXT questions on the same doubling waits.
+   * (RFC 6762 §5.2: 1 s, 2 s, 4 s ...), never in a steady loop. A peer resolved without a TXT
+   * (a lost reply, or a responder like Liqo v0.2's that publishes none) has it asked on the same
+   * waits.
    */
   private resolveMissing(now: number): void {
     // no port-5353 socket yet: a question now would go nowhere but count as asked for a second
     if (this.transport.openEndpoints.length === 0) return;
     const questions: Question[] = [];
     for (const instance of this.cache.instances()) {
-      if (this.resolved.has(instance) || questions.length >= MAX_PENDING_RESOLUTIONS) continue;
-      const srv = this.srvOf(instance);
+      if (questions.length >= MAX_PENDING_RESOLUTIONS) break;
+      const resolved = this.resolved.has(instance);
+      if (resolved && this.cache.get(instance, 'TXT').length > 0) continue;
+      const srv = resolved ? undefined : this.srvOf(instance);
       const name = srv ? normalizeName(srv.target) : instance;
       const last = this.resolveAttempts.get(name);
       if (last && now - last.at < last.wait) continue;
       const wait = last ? Math.min(last.wait * 2, MAX_QUERY_INTERVAL_MS) : RESOLVE_RETRY_MS;
       this.resolveAttempts.set(name, { at: now, wait });
-      const types = srv ? (['A', 'AAAA'] as const) : (['SRV', 'TXT'] as const);
+      const types = resolved
+        ? (['TXT'] as const)
+        : srv
+          ? (['A', 'AAAA'] as const)
+          : (['SRV', 'TXT'] as const);
       for (const type of types) questions.push({ name, type, class: 'IN' });
     }
     for (const key of this.resolveAttempts.keys()) {
       if (!this.cache.isInstance(key) && !this.cache.isTarget(key)) this.resolveAttempts.delete(key);
-    }
-    for (const [instance, ask] of this.txtAsks) {
-      if (!this.resolved.has(instance) || this.cache.get(instance, 'TXT').length > 0) {
-        this.txtAsks.delete(instance);
-        continue;
-      }
-      if (ask.asks >= MAX_TXT_ASKS || now < ask.nextAt) continue;
-      if (questions.length >= 2 * MAX_PENDING_RESOLUTIONS) break;
-      questions.push({ name: instance, type: 'TXT', class: 'IN' });
-      ask.asks += 1;
-      ask.nextAt = now + ask.wait;
-      ask.wait *= 2;
     }
     // Up to 256 instances' questions do not fit one datagram: one query per ~1400 bytes.
     for (const group of packQuestions(questions, MAX_QUERY_BYTES)) {
