@@ -10,7 +10,7 @@
 import { tsImport } from 'tsx/esm/api';
 import { join } from 'node:path';
 
-const HELP = `Usage: npm run sandbox [-- --lan-interface <name>] [-- --help]
+const HELP = `Usage: npm run sandbox [-- --lan-interface <name>] [-- --dns-server <host[:port]>]... [-- --help]
 
 Starts a local control plane (etcd + kube-apiserver on 127.0.0.1) with the Liqo discovery CRDs
 and admission webhook, then prints the KUBECONFIG to use from another terminal. Ctrl-C stops
@@ -18,7 +18,12 @@ everything and removes the temporary files. kube-apiserver comes from KUBEBUILDE
 cache (~/.cache/liqo-discovery/), or is built once with Go.
 
 The discovery agent runs beside them and serves this cluster's /ids on 127.0.0.1. LAN (mDNS)
-advertising and browsing are off unless --lan-interface names the interface to use.`;
+advertising and browsing are off unless --lan-interface names the interface to use.
+SearchDomains are resolved with the machine's resolver unless --dns-server names a DNS server
+(repeatable; e.g. a BIND on 127.0.0.1:5353 serving the guide's zone).
+
+A second sandbox can run beside the first (every port is picked free); if a component dies,
+the logs of the run are kept and their folder is printed.`;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -26,13 +31,16 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 let lanInterface;
+const dnsServers = [];
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === '--lan-interface' && args[i + 1]) lanInterface = args[++i];
   else if (arg.startsWith('--lan-interface=')) lanInterface = arg.slice('--lan-interface='.length);
+  else if (arg === '--dns-server' && args[i + 1]) dnsServers.push(args[++i]);
+  else if (arg.startsWith('--dns-server=')) dnsServers.push(arg.slice('--dns-server='.length));
   else {
     console.error(
-      `sandbox: unknown argument ${JSON.stringify(arg)} (accepted: --lan-interface <name>, --help)`,
+      `sandbox: unknown argument ${JSON.stringify(arg)} (accepted: --lan-interface <name>, --dns-server <host[:port]>, --help)`,
     );
     process.exit(2);
   }
@@ -43,18 +51,23 @@ const { startLiqoEnvironment } = await tsImport('../test/harness/liqo-environmen
 
 let env;
 let stopping = false;
+/** Set when something went wrong: the run's logs then outlive it. */
+let failed = false;
 async function stop(signal) {
   if (stopping) {
     say(`${signal} again: exiting now`); // the exit hook still kills the processes by PID
     process.exit(130);
   }
   stopping = true;
-  say('stopping: webhook, kube-apiserver, etcd; removing temporary files');
+  say(
+    `stopping: agent, webhook, kube-apiserver, etcd; ${failed ? 'keeping the logs' : 'removing temporary files'}`,
+  );
   try {
     await agent?.stop();
-    await env?.stop();
+    await env?.stop({ keepDir: failed });
+    if (failed) say(`logs kept in ${env.controlPlane.dir}/ (remove it when done)`);
     say('stopped');
-    process.exit(0);
+    process.exit(failed ? 1 : 0);
   } catch (err) {
     say(`error while stopping: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
@@ -97,6 +110,7 @@ try {
       `--ids-port=${idsPort}`,
       `--health-port=${healthPort}`,
       ...(lanInterface ? [`--interface=${lanInterface}`] : ['--advertise-address=127.0.0.1', '--no-mdns']),
+      ...dnsServers.map((server) => `--dns-server=${server}`),
     ],
     { logFile: join(cp.dir, 'agent.log') },
   );
@@ -104,8 +118,13 @@ try {
     timeoutMs: 30_000,
     gaveUp: () => (agent.isRunning() ? undefined : `agent exited: ${agent.tail(3)}`),
   });
-  say(`agent serving ${agentIdsUrl}/ids (mDNS ${lanInterface ? `on ${lanInterface}` : 'off'})`);
+  say(
+    `agent serving ${agentIdsUrl}/ids (mDNS ${lanInterface ? `on ${lanInterface}` : 'off'}; ` +
+      `DNS ${dnsServers.length ? dnsServers.join(', ') : "the machine's resolver"})`,
+  );
 } catch (err) {
+  // the sandbox goes on without the agent; its log is kept when the sandbox stops
+  failed = true;
   say(`agent did not start: ${err instanceof Error ? err.message : String(err)}; see ${cp.dir}/agent.log`);
   await agent?.stop();
   agent = undefined;
@@ -134,7 +153,8 @@ const watched = [env.webhook, agent, ...cp.processes].filter(Boolean);
 for (const p of watched) {
   p.exited.then((how) => {
     if (!stopping) {
-      say(`${p.name} exited (${how}); see ${p.logFile}`);
+      failed = true;
+      say(`${p.name} exited (${how}); its log is kept: ${p.logFile}`);
       void stop('exit');
     }
   });

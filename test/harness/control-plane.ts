@@ -26,7 +26,12 @@ export interface ControlPlane {
   shell(script: string, opts?: RunOptions): Promise<CommandResult>;
   /** A kubeconfig for user `userName` (client certificate, no RBAC bindings unless added). */
   createUserKubeconfig(userName: string, groups?: string[]): string;
-  stop(): Promise<void>;
+  stop(opts?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  /** Leave the temporary directory (logs, kubeconfig) in place: a failed run's evidence. */
+  keepDir?: boolean;
 }
 
 export interface ControlPlaneOptions {
@@ -101,11 +106,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   mkdirSync(etcdData, { recursive: true, mode: 0o700 });
   const removeEtcdData = removeOnExit(etcdData);
   const processes: ManagedProcess[] = [];
-  const stop = async () => {
+  const stop = async (stopOpts: StopOptions = {}) => {
     // kube-apiserver first: with etcd gone it waits out its whole grace period (5 s instead of 1 s)
     for (const p of [...processes].reverse()) await p.stop();
     removeEtcdData();
-    removeDir();
+    removeDir({ keep: stopOpts.keepDir === true });
   };
   try {
     const [etcdClientPort, etcdPeerPort, apiPort] = await distinctFreePorts(3);

@@ -15,7 +15,12 @@ import {
   KIND_CLUSTER_CONFIG,
 } from '../../shared/api/constants.js';
 import { bundleProgram } from '../../scripts/bundles.mjs';
-import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
+import {
+  startControlPlane,
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type StopOptions,
+} from './control-plane.js';
 import { mustSucceed } from './kubectl.js';
 import { freePort, waitForHttpOk } from './network.js';
 import { removeOnExit, startProcess, type ManagedProcess } from './processes.js';
@@ -52,7 +57,7 @@ export interface LiqoEnvironment {
   deleteWebhookConfigurations(): Promise<void>;
   /** Sets failurePolicy on every webhook of both configurations (caBundle and the rest kept). */
   setFailurePolicy(policy: FailurePolicy): Promise<void>;
-  stop(): Promise<void>;
+  stop(opts?: StopOptions): Promise<void>;
 }
 
 export interface LiqoEnvironmentOptions extends ControlPlaneOptions {
@@ -208,9 +213,9 @@ export async function startLiqoEnvironment(opts: LiqoEnvironmentOptions = {}): P
       installWebhookConfigurations,
       deleteWebhookConfigurations,
       setFailurePolicy,
-      async stop() {
+      async stop(stopOpts?: StopOptions) {
         await stopWebhook();
-        await controlPlane.stop();
+        await controlPlane.stop(stopOpts);
       },
     };
   } catch (err) {

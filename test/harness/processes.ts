@@ -40,12 +40,15 @@ function safeKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Removes `path` when this process exits, unless it was removed before. */
-export function removeOnExit(path: string): () => void {
+/**
+ * Removes `path` when this process exits, unless it was removed before. The function returned
+ * removes it now, or with `{ keep: true }` leaves it in place for good (a failed run's logs).
+ */
+export function removeOnExit(path: string): (opts?: { keep?: boolean }) => void {
   installExitHook();
   pathsToRemove.add(path);
-  return () => {
-    rmSync(path, { recursive: true, force: true });
+  return (opts = {}) => {
+    if (!opts.keep) rmSync(path, { recursive: true, force: true });
     pathsToRemove.delete(path);
   };
 }
