@@ -3,6 +3,7 @@
 //   dist/plugin/             the plugin's modules
 //   dist/liqo-webhook.cjs    the admission webhook
 //   dist/liqo-agent.cjs      the discovery agent
+//   dist/liqo-discovery.yaml the release manifest (manifests/ in one file; embedded in the plugin)
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundlePlugin, bundleProgram, REPO_ROOT } from './bundles.mjs';

@@ -10,10 +10,11 @@
 // built renders here, at build time (plugin/kubectl-liqo.ts, plugin/help/).
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { renderReleaseManifest } from './release-manifest.mjs';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,8 +26,6 @@ const common = {
   // the client library is big (~0.5 s to import); keep it out so code paths that never
   // talk to the cluster never pay for it. It resolves from node_modules at run time.
   external: ['@kubernetes/client-node'],
-  // kubectl-liqo embeds manifests/**/*.yaml as text for `install` (plugin/install/manifests.ts)
-  loader: { '.yaml': 'text' },
   logLevel: 'warning',
 };
 
@@ -47,16 +46,31 @@ export async function bundleProgram(program, outDir) {
 }
 
 /**
+ * Renders manifests/ into `<outDir>/liqo-discovery.yaml` (scripts/release-manifest.mjs) and
+ * returns its text.
+ */
+export async function writeReleaseManifest(outDir) {
+  const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
+  const text = await renderReleaseManifest(REPO_ROOT, version);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'liqo-discovery.yaml'), text);
+  return text;
+}
+
+/**
  * Bundles the plugin into `<outDir>/plugin/` and puts the launcher beside it as
  * `<outDir>/kubectl-liqo`, the file kubectl finds on PATH. Returns the launcher's path.
  *   kubectl-liqo.cjs   the entry: a stored help text, or else import('./cli.mjs')
  *   cli.mjs            the CLI (yargs and the command tree), plus chunks/
  *   help-pages.json    every help page, rendered by the CLI just built (plugin/help/render.ts)
+ * The release manifest is written beside them (`<outDir>/liqo-discovery.yaml`) and embedded
+ * as the module `liqo-release-manifest` that `install` imports (plugin/install/release.ts).
  */
 export async function bundlePlugin(outDir) {
   const pluginDir = join(outDir, 'plugin');
   await rm(pluginDir, { recursive: true, force: true }); // no stale chunks from older builds
   await mkdir(pluginDir, { recursive: true });
+  const releaseManifest = await writeReleaseManifest(outDir);
   await build({
     ...common,
     entryPoints: {
@@ -75,6 +89,21 @@ export async function bundlePlugin(outDir) {
     // yargs' help layout loads string-width, which spends ~40 ms of every start building
     // Unicode tables; a light one does what the help layout needs (plugin/vendor/).
     alias: { 'string-width': join(REPO_ROOT, 'plugin/vendor/string-width.cjs') },
+    plugins: [
+      {
+        name: 'release-manifest',
+        setup(b) {
+          b.onResolve({ filter: /^liqo-release-manifest$/ }, () => ({
+            path: 'liqo-discovery.yaml',
+            namespace: 'release-manifest',
+          }));
+          b.onLoad({ filter: /.*/, namespace: 'release-manifest' }, () => ({
+            contents: releaseManifest,
+            loader: 'text',
+          }));
+        },
+      },
+    ],
   });
   // CommonJS: a stored help text is then printed without Node setting up its ES module loader
   // (~7 ms here); only the CLI is an ES module, imported when the entry needs it.

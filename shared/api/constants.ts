@@ -78,3 +78,9 @@ export const DNS_SD_SERVICE_PREFIX = '_liqo._tcp';
 
 /** The identity endpoint path under an auth URL. */
 export const IDS_PATH = '/ids';
+
+/**
+ * The one image of this release (webhook and agent are two programs in it): what `kubectl liqo
+ * install` deploys unless told `--image`, and what manifests/ names (a unit test keeps them equal).
+ */
+export const LIQO_DISCOVERY_IMAGE = 'ghcr.io/liqo-discovery/liqo-discovery:0.1.0';

@@ -1,0 +1,140 @@
+// Why a pod is not serving, in one line, from its status as the kubelet and the scheduler
+// wrote it: what install prints while it waits and when it gives up.
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+
+const LOAD_HINT =
+  'load it into the node (`kind load image-archive <archive>`, or `ctr -n k8s.io images import <archive>` on the node)';
+
+/** Problems that waiting cannot fix: install stops at once instead of running out its timeout. */
+const PERMANENT = new Set(['ErrImageNeverPull', 'InvalidImageName']);
+
+export interface PodProblem {
+  pod: string;
+  /** One line: `<Reason>: <what happened>: <what to do>`. */
+  line: string;
+  /** Severity for picking the pod to report: lower is more telling. */
+  rank: number;
+  permanent: boolean;
+}
+
+function oneLine(text: string | undefined, max = 200): string {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The kubelet's pull error without its gRPC wrapping ("rpc error: code = NotFound desc = …"). */
+function pullMessage(message: string | undefined): string {
+  return oneLine((message ?? '').replace(/^rpc error: code = \w+ desc = /, ''), 180);
+}
+
+function statusesOf(pod: V1Pod): V1ContainerStatus[] {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+}
+
+/**
+ * The container whose previous run's last log line would explain the pod's trouble (it is
+ * restarting after exiting), if any: the caller fetches that line (tailLines=1, previous=true).
+ */
+export function crashingContainer(pod: V1Pod): string | undefined {
+  for (const c of statusesOf(pod)) {
+    const waiting = c.state?.waiting?.reason;
+    if (waiting === 'CrashLoopBackOff' || (c.state?.terminated && c.state.terminated.exitCode !== 0)) {
+      return c.name;
+    }
+  }
+  return undefined;
+}
+
+/** What is wrong with one pod, or undefined when it is Running and Ready. */
+export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undefined {
+  const name = pod.metadata?.name ?? '(unnamed pod)';
+  const node = pod.spec?.nodeName;
+  const onNode = node ? ` on node ${node}` : '';
+  const problem = (rank: number, line: string, reason?: string): PodProblem => ({
+    pod: name,
+    line,
+    rank,
+    permanent: reason !== undefined && PERMANENT.has(reason),
+  });
+
+  for (const c of statusesOf(pod)) {
+    const waiting = c.state?.waiting;
+    const image = c.image || pod.spec?.containers.find((s) => s.name === c.name)?.image || '?';
+    switch (waiting?.reason) {
+      case 'ErrImageNeverPull':
+        return problem(
+          0,
+          `ErrImageNeverPull: image "${image}" is not ${node ? `on node ${node}` : 'on the node'} and the pull policy is Never: ${LOAD_HINT}`,
+          waiting.reason,
+        );
+      case 'ErrImagePull':
+      case 'ImagePullBackOff': {
+        const detail = pullMessage(waiting.message);
+        const notFound = /not found|manifest unknown|does not exist/i.test(detail);
+        return problem(
+          0,
+          `${waiting.reason}: image "${image}" ${notFound ? 'not found' : 'cannot be pulled'}${onNode}${
+            detail ? ` (${detail})` : ''
+          }: ${LOAD_HINT} and install with --image-pull-policy Never, or push it to a registry the node can reach`,
+          waiting.reason,
+        );
+      }
+      case 'InvalidImageName':
+        return problem(0, `InvalidImageName: ${oneLine(waiting.message) || `"${image}"`}`, waiting.reason);
+      case 'CrashLoopBackOff': {
+        const last = c.lastState?.terminated;
+        const exit = last ? `exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : 'exited';
+        const log = oneLine(lastLogLine);
+        return problem(
+          1,
+          `CrashLoopBackOff: container ${c.name} restarted ${c.restartCount} times, ${exit}${
+            log ? `; last log line: ${log}` : ''
+          }`,
+          waiting.reason,
+        );
+      }
+      case 'CreateContainerConfigError':
+      case 'CreateContainerError':
+      case 'RunContainerError':
+        return problem(1, `${waiting.reason}: ${oneLine(waiting.message)}`, waiting.reason);
+    }
+    const terminated = c.state?.terminated;
+    if (terminated && terminated.exitCode !== 0) {
+      const log = oneLine(lastLogLine);
+      return problem(
+        1,
+        `${terminated.reason ?? 'Error'}: container ${c.name} exited with code ${terminated.exitCode}${
+          log ? `; last log line: ${log}` : ''
+        }`,
+      );
+    }
+  }
+
+  const conditions = pod.status?.conditions ?? [];
+  const scheduled = conditions.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') {
+    return problem(2, `${scheduled.reason ?? 'Unschedulable'}: ${oneLine(scheduled.message, 300)}`);
+  }
+  if (!node) return problem(3, 'Pending: not scheduled to a node yet');
+  if (pod.status?.phase === 'Pending') {
+    const waiting = statusesOf(pod).find((c) => c.state?.waiting)?.state?.waiting?.reason;
+    return problem(3, `Pending${onNode}${waiting ? `: ${waiting}` : ''}`);
+  }
+  const ready = conditions.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') {
+    return problem(
+      4,
+      `${pod.status?.phase ?? 'Unknown'}${onNode} but not Ready${
+        ready?.message ? `: ${oneLine(ready.message)}` : ''
+      }`,
+    );
+  }
+  return undefined;
+}
+
+/** The most telling problem among the pods (an image or crash error before a slow start). */
+export function worstProblem(problems: (PodProblem | undefined)[]): PodProblem | undefined {
+  return problems
+    .filter((p): p is PodProblem => p !== undefined)
+    .sort((a, b) => a.rank - b.rank || a.pod.localeCompare(b.pod))[0];
+}
