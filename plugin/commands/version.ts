@@ -1,6 +1,7 @@
 // kubectl liqo version: this plugin's version, and the webhook's and agent's as deployed.
-// Neither server has a /version endpoint we can rely on, so their versions come from their
-// Deployments (the app.kubernetes.io/version label, else the image tag); "unknown" otherwise.
+// Neither server has a /version endpoint we can rely on, so their versions come from the webhook
+// Deployment and the agent DaemonSet (the app.kubernetes.io/version label, else the image
+// tag); "unknown" otherwise.
 import pkg from '../../package.json' with { type: 'json' };
 import type { CommandModule } from '../command.js';
 import { connect, kubeconfigAvailable, type GlobalOptions } from '../global.js';
@@ -64,8 +65,12 @@ async function addServerVersions(report: VersionReport, opts: VersionOptions, io
     const resources = await connect(opts, io);
     const k8s = await import('@kubernetes/client-node');
     const apps = resources.kubeConfig.makeApiClient(k8s.AppsV1Api);
-    const list = await apps.listNamespacedDeployment({ namespace: resources.liqoNamespace });
-    for (const d of list.items) {
+    // the webhook is a Deployment, the agent a DaemonSet
+    const [deployments, daemonSets] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace: resources.liqoNamespace }),
+      apps.listNamespacedDaemonSet({ namespace: resources.liqoNamespace }),
+    ]);
+    for (const d of [...deployments.items, ...daemonSets.items]) {
       const name = d.metadata?.name ?? '';
       const version =
         d.metadata?.labels?.['app.kubernetes.io/version'] ??
@@ -75,7 +80,7 @@ async function addServerVersions(report: VersionReport, opts: VersionOptions, io
       if (/agent|discovery/.test(name) && version) report.agentVersion = version;
     }
     if (!report.webhookVersion && !report.agentVersion) {
-      report.serverError = `no webhook or agent Deployment with a version in namespace ${resources.liqoNamespace}`;
+      report.serverError = `no webhook Deployment or agent DaemonSet with a version in namespace ${resources.liqoNamespace}`;
     }
   } catch (err) {
     report.serverError = (err as Error).message.split('\n')[0];
