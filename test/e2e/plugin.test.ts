@@ -77,8 +77,12 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     }
   });
 
-  it('an unknown flag is one line on stderr and exit 1', async () => {
-    expectOneLineError(await liqo(['list', '--bogus']), /^error: unknown argument: bogus/);
+  it('an unknown flag is one line on stderr and exit 1, named before the argument it swallowed', async () => {
+    expectOneLineError(await liqo(['list', '--bogus']), /^error: unknown flag: --bogus/);
+    expectOneLineError(
+      await liqo(['join', '--wiat', peer.url]),
+      /^error: unknown flag: --wiat \(did you mean --wait\?\) \(see "kubectl liqo join --help"\)$/,
+    );
   });
 
   it('join <authUrl> creates the ForeignCluster, and re-running changes nothing', async () => {
