@@ -2,10 +2,11 @@
 // anything else is collapsed to its first meaningful line — never a stack trace.
 import { SCRIPT_NAME_FOR_HELP } from './names.js';
 
-export function describeError(err: unknown, isUsage: boolean): string {
+/** `usage` is given for a command-line mistake: the line then points at that command's --help. */
+export function describeError(err: unknown, usage?: { helpFor?: string }): string {
   const message = err instanceof Error ? err.message : String(err);
   const line = oneLine(message) || (err instanceof Error ? err.name : 'unknown failure');
-  if (isUsage) return `${lowerFirst(line)} (see "${SCRIPT_NAME_FOR_HELP} --help")`;
+  if (usage) return `${lowerFirst(line)} (see "${usage.helpFor ?? SCRIPT_NAME_FOR_HELP} --help")`;
   return line;
 }
 

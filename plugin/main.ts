@@ -9,11 +9,41 @@ import { SCRIPT_NAME_FOR_HELP } from './names.js';
 import { helpWrapWidth } from './help/stored.js';
 import { stderrColors } from './output/color.js';
 import { COMMANDS } from './commands/index.js';
+import {
+  describeInvalidChoice,
+  describeMissingArguments,
+  describeUnknownInput,
+  type OptionTable,
+  type UsageContext,
+} from './usage-errors.js';
 
 /** kubectl runs us as kubectl-liqo; we always present ourselves as the plugin. */
 export const SCRIPT_NAME = SCRIPT_NAME_FOR_HELP;
 
-class UsageError extends Error {}
+/** A mistake on the command line; `commandPath` names the command whose --help would help. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly commandPath: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Where yargs is while parsing: set by each command's builder as yargs enters it. */
+interface ParseContext {
+  context: UsageContext;
+}
+
+const TOP_LEVEL: UsageContext = {
+  path: [],
+  leaf: false,
+  subcommands: COMMANDS.map((c) => commandName(c.command)),
+};
+
+function commandName(command: string): string {
+  return command.split(' ')[0] ?? command;
+}
 
 /** Builds the parser; `onRun` receives the chosen command's run() and its parsed options. */
 export function buildParser(
@@ -21,6 +51,7 @@ export function buildParser(
   io: CommandIO,
   onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
 ): Argv<GlobalOptions> {
+  const where: ParseContext = { context: TOP_LEVEL };
   const y = addGlobalOptions(yargs(args))
     .scriptName(SCRIPT_NAME)
     .usage(`${SCRIPT_NAME} <command> [flags]\n\nFind Liqo clusters (LAN, DNS, URLs) and peer with them.`)
@@ -35,12 +66,22 @@ export function buildParser(
     // help texts the build stores (plugin/help/) then depend on nothing but the width
     .detectLocale(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // An unknown command or flag is named first, whatever yargs tripped over (kubectl's order).
+      const options = (y as unknown as { getOptions(): OptionTable }).getOptions();
+      const said = msg ?? undefined;
+      const named =
+        describeUnknownInput(args, where.context, options, SCRIPT_NAME, said) ??
+        describeMissingArguments(where.context, SCRIPT_NAME, said) ??
+        describeInvalidChoice(where.context, said);
+      if (named) throw new UsageError(named, where.context.path);
+      // an error that is not yargs' own (one thrown by a builder) stands as written
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(msg ?? err?.message ?? 'invalid arguments', where.context.path);
     })
     .epilog(`Use "${SCRIPT_NAME} <command> --help" for more about a command.`) as Argv<GlobalOptions>;
   for (const entry of COMMANDS) {
-    if ('subcommands' in entry) registerGroup(y, entry, onRun);
-    else registerCommand(y, entry, onRun);
+    if ('subcommands' in entry) registerGroup(y, entry, onRun, where);
+    else registerCommand(y, entry, onRun, where, []);
   }
   return y;
 }
@@ -49,20 +90,38 @@ function registerCommand(
   y: Argv<GlobalOptions>,
   c: CommandModule<never>,
   onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+  where: ParseContext,
+  parentPath: string[],
 ): void {
-  y.command(c.command, c.describe, c.builder, (argv) => {
-    onRun(c.run as CommandModule['run'], argv as GlobalOptions);
-  });
+  const path = [...parentPath, commandName(c.command)];
+  y.command(
+    c.command,
+    c.describe,
+    (inner) => {
+      where.context = { path, leaf: true, subcommands: [], usage: c.command };
+      return c.builder(inner);
+    },
+    (argv) => {
+      onRun(c.run as CommandModule['run'], argv as GlobalOptions);
+    },
+  );
 }
 
 function registerGroup(
   y: Argv<GlobalOptions>,
   g: CommandGroup,
   onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+  where: ParseContext,
 ): void {
+  const name = commandName(g.command);
   y.command(g.command, g.describe, (sub) => {
-    for (const c of g.subcommands) registerCommand(sub, c, onRun);
-    return sub.demandCommand(1, `${g.command.split(' ')[0]} needs a sub-command`);
+    where.context = {
+      path: [name],
+      leaf: false,
+      subcommands: g.subcommands.map((c) => commandName(c.command)),
+    };
+    for (const c of g.subcommands) registerCommand(sub, c, onRun, where, [name]);
+    return sub.demandCommand(1, `${name} needs a sub-command`);
   });
 }
 
@@ -103,7 +162,9 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     const colors = stderrColors(io, chosen?.options.color ?? !args.includes('--no-color'));
     const verbose = chosen?.options.verbose ?? 0;
-    io.stderr.write(`${colors.red('error:')} ${describeError(err, err instanceof UsageError)}\n`);
+    const usage =
+      err instanceof UsageError ? { helpFor: [SCRIPT_NAME, ...err.commandPath].join(' ') } : undefined;
+    io.stderr.write(`${colors.red('error:')} ${describeError(err, usage)}\n`);
     if (verbose >= 6 && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -58,7 +58,7 @@ describe('plugin (integration)', function () {
     it('no command, an unknown command, a bad flag value: one "error:" line, exit 1', async () => {
       for (const [args, re] of [
         [[], /^error: a command is required/],
-        [['frobnicate'], /^error: unknown argument: frobnicate/],
+        [['frobnicate'], /^error: unknown command "frobnicate" for "kubectl liqo"/],
         [['list', '-o', 'xml'], /^error: --output: unsupported format "xml"/],
         [['ids', 'https://127.0.0.1:1', '--timeout', 'soon'], /^error: --timeout: invalid duration "soon"/],
       ] as const) {
