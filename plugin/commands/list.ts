@@ -5,6 +5,7 @@ import { connect, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { fcResourceName, foreignClusterId } from '../foreign-clusters.js';
 import { asList, outputOption, printData, type OutputFormat } from '../output/print.js';
+import { foreignClusterReadiness } from '../output/status-summary.js';
 import { age, cell, formatTable } from '../output/table.js';
 
 export interface ListOptions extends GlobalOptions {
@@ -34,13 +35,25 @@ export async function run(opts: ListOptions, io: CommandIO): Promise<void> {
     return;
   }
   const wide = format === 'wide';
-  const headers = ['NAME', 'CLUSTER-ID', 'CLUSTER-NAME', 'AUTH-URL', 'DISCOVERY', 'JOIN', 'JOINED'];
-  if (wide) headers.push('TRUST', 'NAMESPACE', 'TTL', 'AGE');
+  const headers = [
+    'NAME',
+    'CLUSTER-ID',
+    'CLUSTER-NAME',
+    'AUTH-URL',
+    'DISCOVERY',
+    'JOIN',
+    'JOINED',
+    'READY',
+    'REASON',
+  ];
+  // the message is free text of any length: last, and only in -o wide
+  if (wide) headers.push('TRUST', 'NAMESPACE', 'TTL', 'AGE', 'MESSAGE');
   const rows = items.map((fc) => listRow(fc, wide));
   io.stdout.write(formatTable(headers, rows));
 }
 
 function listRow(fc: ForeignCluster, wide: boolean): string[] {
+  const readiness = foreignClusterReadiness(fc);
   const row = [
     cell(fc.metadata.name),
     cell(foreignClusterId(fc)),
@@ -49,6 +62,8 @@ function listRow(fc: ForeignCluster, wide: boolean): string[] {
     cell(fc.spec?.discoveryType),
     String(fc.spec?.join === true),
     String(fc.status?.outgoing?.joined === true),
+    cell(readiness.ready),
+    cell(readiness.reason),
   ];
   if (wide) {
     row.push(
@@ -56,6 +71,7 @@ function listRow(fc: ForeignCluster, wide: boolean): string[] {
       cell(fc.spec?.namespace),
       fc.status?.ttl !== undefined ? `${fc.status.ttl}s` : '<none>',
       age(fc.metadata.creationTimestamp),
+      cell(readiness.message),
     );
   }
   return row;

@@ -5,7 +5,17 @@ import {
   KIND_SEARCH_DOMAIN,
   type SearchDomain,
 } from '../../shared/api/index.js';
-import { formatFieldError, searchDomainRules } from '../../shared/rules/index.js';
+import {
+  DNS_DOMAIN_ACCEPTED,
+  domainProblem,
+  formatFieldError,
+  searchDomainRules,
+} from '../../shared/rules/index.js';
+import {
+  objectNameProblem,
+  OBJECT_NAME_ACCEPTED,
+  suggestObjectName,
+} from '../../shared/rules/object-name.js';
 import type { CommandGroup, CommandModule } from '../command.js';
 import {
   connect,
@@ -17,6 +27,7 @@ import {
 } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { asList, outputOption, printData, resourceName, type OutputFormat } from '../output/print.js';
+import { summarizeSearchDomain } from '../output/status-summary.js';
 import { age, cell, formatTable } from '../output/table.js';
 
 export interface SearchDomainAddOptions extends GlobalOptions {
@@ -66,6 +77,7 @@ export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promi
   const domain = opts.domain.trim();
   if (!domain) throw new UserError('search-domain add: the domain is empty (e.g. example.com)');
   const name = opts.name ?? searchDomainName(domain);
+  checkDomainAndName(domain, name, opts.name !== undefined);
   const autojoin = opts.autojoin ?? false;
   const mode = opts.dryRun ?? 'none';
   const dry = { dryRun: mode === 'server' };
@@ -99,6 +111,35 @@ export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promi
   io.stdout.write(format === 'name' ? `${sdName(name)}\n` : `${sdName(name)} ${verb}${dryRunSuffix(mode)}\n`);
 }
 
+/**
+ * Before anything is sent: the domain by the webhook's rule, and the object name by the API
+ * server's, each refusal one line naming the field and what is accepted (the API server's own
+ * message for a bad name is a 400-character regular expression).
+ */
+function checkDomainAndName(domain: string, name: string, nameGiven: boolean): void {
+  const problem = domainProblem(domain);
+  if (problem) {
+    throw new UserError(
+      `search-domain add: ${formatFieldError({
+        field: 'spec.domain',
+        message: `${JSON.stringify(domain)} ${problem}`,
+        accepted: DNS_DOMAIN_ACCEPTED,
+      })}`,
+    );
+  }
+  const nameProblem = objectNameProblem(name);
+  if (!nameProblem) return;
+  const refusal = formatFieldError({
+    field: nameGiven ? '--name' : 'metadata.name',
+    message: `${JSON.stringify(name)}${nameGiven ? '' : ' (made from the domain)'} ${nameProblem}`,
+    accepted: OBJECT_NAME_ACCEPTED,
+  });
+  const suggestion = nameGiven ? undefined : suggestObjectName(name);
+  throw new UserError(
+    `search-domain add: ${refusal}${nameGiven ? '' : `; choose one with --name${suggestion ? `, e.g. --name ${suggestion}` : ''}`}`,
+  );
+}
+
 /** --dry-run=client: the webhook's own rules for a single object, run here. */
 function checkClientSide(sd: SearchDomain): SearchDomain {
   const defaulted = searchDomainRules.applyDefaults(sd);
@@ -130,18 +171,21 @@ export async function runList(opts: SearchDomainListOptions, io: CommandIO): Pro
     io.stderr.write('No SearchDomains found.\n');
     return;
   }
-  const headers = ['NAME', 'DOMAIN', 'AUTOJOIN', 'CLUSTERS', 'LAST-RESOLVED', 'ERROR'];
+  // ERROR is free text of any length, so it stays the last column
+  const headers = ['NAME', 'DOMAIN', 'AUTOJOIN', 'CLUSTERS', 'LAST-RESOLVED'];
   if (format === 'wide') headers.push('AGE');
+  headers.push('ERROR');
   const rows = items.map((sd) => {
+    const summary = summarizeSearchDomain(sd);
     const row = [
       cell(sd.metadata.name),
       cell(sd.spec?.domain),
       String(sd.spec?.autojoin === true),
-      sd.status?.clusters ? String(sd.status.clusters.length) : '<none>',
+      cell(summary.found),
       sd.status?.lastResolved ? `${age(sd.status.lastResolved)} ago` : '<never>',
-      cell(sd.status?.error),
     ];
     if (format === 'wide') row.push(age(sd.metadata.creationTimestamp));
+    row.push(cell(summary.error));
     return row;
   });
   io.stdout.write(formatTable(headers, rows));

@@ -1,9 +1,10 @@
 // kubectl's table look: upper-case headers, columns separated by three spaces, "<none>" for
-// empty cells. StreamingTable prints rows as they arrive with widths fixed up front.
+// empty cells, each column as wide as its widest cell (what kubectl's tabwriter does).
+// StreamingTable prints rows as they arrive, so it can only size by what it has seen.
 
 export interface Column {
   header: string;
-  /** Minimum width for streaming (a wider cell just pushes the rest of its row right). */
+  /** Starting width for streaming, sized for the usual content (36 for a UUID). */
   width?: number;
 }
 
@@ -11,39 +12,53 @@ const GAP = '   ';
 
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0)))
-      .join(GAP)
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join('');
+  return [headers, ...rows].map((cells) => `${formatLine(cells, widths)}\n`).join('');
 }
 
+/**
+ * A table whose rows are printed the moment they arrive (discover's rows, which come in over
+ * seconds). Widths are the widest cell seen so far: a wider cell widens its column for that row
+ * and every later one, and the header is printed with the first row, sized by it too. Lines
+ * already written are not re-aligned: stdout may be a pipe, where they cannot be rewritten,
+ * and on a terminal rewriting them would fight the spinner and the picker that share the
+ * screen and fail as soon as a long line wraps. Buffering until the end would align every row
+ * but give up "rows appear as they arrive" (SPEC §3); so a late wide cell moves only what
+ * follows it, and the starting widths keep usual tables aligned from the top.
+ */
 export class StreamingTable {
   private headerPrinted = false;
+  private readonly widths: number[];
+
   constructor(
     private readonly columns: Column[],
     private readonly write: (s: string) => void,
-  ) {}
+  ) {
+    this.widths = columns.map((c) => Math.max(c.header.length, c.width ?? 0));
+  }
 
   row(cells: string[]): void {
+    cells.forEach((c, i) => {
+      this.widths[i] = Math.max(this.widths[i] ?? 0, visibleLength(c));
+    });
     if (!this.headerPrinted) {
       this.headerPrinted = true;
-      this.write(`${this.format(this.columns.map((c) => c.header))}\n`);
+      this.write(
+        `${formatLine(
+          this.columns.map((c) => c.header),
+          this.widths,
+        )}\n`,
+      );
     }
-    this.write(`${this.format(cells)}\n`);
+    this.write(`${formatLine(cells, this.widths)}\n`);
   }
+}
 
-  private format(cells: string[]): string {
-    return cells
-      .map((c, i) => {
-        const col = this.columns[i];
-        const width = Math.max(col?.header.length ?? 0, col?.width ?? 0);
-        return i === cells.length - 1 ? c : pad(c, width);
-      })
-      .join(GAP)
-      .trimEnd();
-  }
+/** One line: every cell but the last padded to its column's width. */
+function formatLine(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0)))
+    .join(GAP)
+    .trimEnd();
 }
 
 export function cell(value: string | number | boolean | undefined | null): string {

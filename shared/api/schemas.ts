@@ -6,6 +6,7 @@
 // our status fields, printer columns, short names, a status subresource and CEL rules.
 import {
   AUTH_STATUSES,
+  CONDITION_IDENTITY_RESOLVED,
   CONFIG_GROUP,
   DEFAULT_DISCOVERY_TYPE,
   DEFAULT_JOIN,
@@ -432,6 +433,7 @@ export const clusterConfigSchema: JSONSchemaProps = {
 };
 
 const AGE = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+const IDENTITY_CONDITION = `.status.conditions[?(@.type=="${CONDITION_IDENTITY_RESOLVED}")]`;
 
 function crd(
   group: string,
@@ -480,6 +482,15 @@ export const foreignClusterCrd = crd(
   [
     { name: 'Cluster-ID', type: 'string', jsonPath: '.spec.clusterIdentity.clusterID' },
     { name: 'Cluster-Name', type: 'string', jsonPath: '.spec.clusterIdentity.clusterName' },
+    // Why a ForeignCluster is stuck, without -o yaml (as cert-manager's Certificate shows
+    // READY). The agent's one condition says whether the identity could be read from /ids.
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: IDENTITY_CONDITION + '.status',
+      description: `The ${CONDITION_IDENTITY_RESOLVED} condition: whether the identity was read from authUrl`,
+    },
+    { name: 'Reason', type: 'string', jsonPath: IDENTITY_CONDITION + '.reason' },
     { name: 'Join', type: 'boolean', jsonPath: '.spec.join' },
     { name: 'Discovery', type: 'string', jsonPath: '.spec.discoveryType' },
     { name: 'Trust', type: 'string', jsonPath: '.spec.trustMode' },
@@ -488,6 +499,7 @@ export const foreignClusterCrd = crd(
     { name: 'Incoming', type: 'boolean', jsonPath: '.status.incoming.joined', priority: 1 },
     { name: 'Auth-Status', type: 'string', jsonPath: '.status.authStatus', priority: 1 },
     AGE,
+    { name: 'Message', type: 'string', jsonPath: IDENTITY_CONDITION + '.message', priority: 1 },
   ],
 );
 

@@ -121,7 +121,10 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
   it('list shows it; -o wide adds trust, namespace, TTL and age; -o json is a List', async () => {
     const table = await liqo(['list']);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^NAME\s+CLUSTER-ID\s+CLUSTER-NAME\s+AUTH-URL\s+DISCOVERY\s+JOIN\s+JOINED\n/);
+    assert.match(
+      table.stdout,
+      /^NAME\s+CLUSTER-ID\s+CLUSTER-NAME\s+AUTH-URL\s+DISCOVERY\s+JOIN\s+JOINED\s+READY\s+REASON\n/,
+    );
     assert.match(
       table.stdout,
       new RegExp(`${peerId}\\s+${peerId}\\s+peer-one\\s+${peer.url}\\s+Manual\\s+true\\s+false`),

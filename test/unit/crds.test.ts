@@ -90,6 +90,8 @@ describe('CRDs', () => {
     assert.deepEqual(columns(0), [
       'CLUSTER-ID',
       'CLUSTER-NAME',
+      'READY',
+      'REASON',
       'JOIN',
       'DISCOVERY',
       'TRUST',
