@@ -1,6 +1,8 @@
-// kubectl liqo completion bash | zsh | kubectl-plugin. kubectl ≥ 1.26 completes plugin
-// arguments by running an executable named kubectl_complete-liqo from PATH, in cobra's
-// `__complete` protocol: one candidate per line, then `:<directive>` (4 = no file names).
+// kubectl liqo completion bash | zsh | fish | kubectl-plugin. Every script asks
+// `kubectl-liqo __complete <words>` for the candidates, so all shells offer the same ones.
+// kubectl ≥ 1.26 completes plugin arguments by running an executable named
+// kubectl_complete-liqo from PATH, in cobra's `__complete` protocol: one candidate per line,
+// then `:<directive>` (4 = no file names).
 import type { Argv } from 'yargs';
 import type { CommandModule } from '../command.js';
 import { connect, kubeconfigAvailable, UserError, type GlobalOptions } from '../global.js';
@@ -10,12 +12,13 @@ export interface CompletionOptions extends GlobalOptions {
   shell: string;
 }
 
-const SHELLS = ['bash', 'zsh', 'kubectl-plugin'] as const;
+const SHELLS = ['bash', 'zsh', 'fish', 'kubectl-plugin'] as const;
 const NO_FILE_COMPLETION = 4;
 
 export const completionCommand: CommandModule<CompletionOptions> = {
   command: 'completion <shell>',
-  describe: 'Print a completion script: bash, zsh, or kubectl-plugin (the kubectl_complete-liqo helper)',
+  describe:
+    'Print a completion script: bash, zsh, fish, or kubectl-plugin (the kubectl_complete-liqo helper)',
   builder: (y) => y.positional('shell', { type: 'string', choices: SHELLS, demandOption: true }),
   run,
 };
@@ -45,6 +48,19 @@ _kubectl_liqo() {
   compadd -- "\${candidates[@]}"
 }
 if (( $+functions[compdef] )); then compdef _kubectl_liqo kubectl-liqo; fi
+`,
+  // commandline -opc: the words before the cursor (the command itself first); -ct: the word
+  // being completed, passed quoted so that an empty one is still an argument
+  fish: `# fish completion for kubectl-liqo: kubectl liqo completion fish | source
+# (to keep it: kubectl liqo completion fish > ~/.config/fish/completions/kubectl-liqo.fish;
+# for "kubectl liqo <TAB>" install the kubectl-plugin helper instead)
+function __kubectl_liqo_complete
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l current (commandline -ct)
+    kubectl-liqo __complete $words "$current" 2>/dev/null | string match -v -r '^:'
+end
+complete -c kubectl-liqo -f -a '(__kubectl_liqo_complete)'
 `,
   'kubectl-plugin': `#!/usr/bin/env sh
 # kubectl (>= 1.26) runs this for "kubectl liqo <TAB>". Install it on PATH:
