@@ -6,6 +6,7 @@ import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
 import { ensureClusterId } from './cluster-id.js';
+import { generatedClusterName, servedClusterName } from './cluster-name.js';
 import { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
@@ -46,6 +47,9 @@ export interface AgentOptions {
   dnsServers: string[];
   idsTimeoutMs: number;
   idsConcurrency: number;
+  /** Back-off of a Manual ForeignCluster whose /ids failed: first retry, doubling up to max. */
+  identityRetryMinMs?: number;
+  identityRetryMaxMs?: number;
   tlsCertFile?: string;
   tlsKeyFile?: string;
   peerCaBundle?: string;
@@ -89,6 +93,7 @@ class LeaderWork {
       new LanDiscovery(opts.mdns, writer, fetcher, {
         ownClusterId: clusterId,
         authPort,
+        defaultClusterName: generatedClusterName(clusterId),
         ...(opts.interfaces.length || opts.advertiseAddresses.length
           ? { interfaces: opts.advertiseAddresses.length ? opts.advertiseAddresses : opts.interfaces }
           : {}),
@@ -105,6 +110,8 @@ class LeaderWork {
     });
     this.filler = new IdentityFiller(kube, fetcher, {
       ownClusterId: clusterId,
+      ...(opts.identityRetryMinMs ? { initialBackoffMs: opts.identityRetryMinMs } : {}),
+      ...(opts.identityRetryMaxMs ? { maxBackoffMs: opts.identityRetryMaxMs } : {}),
       log: log.child({ part: 'filler' }),
       metrics,
     });
@@ -130,7 +137,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
   const kube = await connectAgentKube(opts.kubeConfig, opts.namespace);
   const clusterId = await ensureClusterId(kube, log);
-  log.info({ clusterId, namespace: opts.namespace }, 'this cluster');
+  log.info(
+    { clusterId, generatedClusterName: generatedClusterName(clusterId), namespace: opts.namespace },
+    'this cluster',
+  );
 
   const config = new ClusterConfigWatch(kube, log.child({ part: 'config' }));
   await config.start();
@@ -152,7 +162,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       tls,
       identity: () => ({
         clusterId,
-        ...(config.config.clusterName ? { clusterName: config.config.clusterName } : {}),
+        clusterName: servedClusterName(config.config.clusterName, clusterId),
         guestNamespace: opts.namespace,
       }),
       log,

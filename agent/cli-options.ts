@@ -119,6 +119,17 @@ export function parseCli(argv: string[]): CliOptions {
       default: 8,
       describe: 'peer /ids fetches in flight at most',
     })
+    .option('identity-retry-min', {
+      type: 'number',
+      default: 5,
+      describe:
+        'seconds before retrying a Manual ForeignCluster whose /ids failed; doubles per failure (an edit of its spec is tried at once)',
+    })
+    .option('identity-retry-max', {
+      type: 'number',
+      default: 300,
+      describe: 'seconds between such retries at most',
+    })
     .option('tls-cert-file', {
       type: 'string',
       describe: '/ids certificate (PEM) instead of the self-signed one kept in a Secret',
@@ -164,6 +175,13 @@ export function parseCli(argv: string[]): CliOptions {
       `--renew-interval (${renew}) must be well under --lease-duration (${leaseDuration}), e.g. a third of it`,
     );
   }
+  const retryMin = positive('identity-retry-min', a['identity-retry-min']);
+  const retryMax = positive('identity-retry-max', a['identity-retry-max']);
+  if (retryMax < retryMin) {
+    throw new CliError(
+      `--identity-retry-max (${retryMax}) must be at least --identity-retry-min (${retryMin})`,
+    );
+  }
   const interfaces = a.interface.filter(Boolean);
   const out: CliOptions = {
     namespace: a.namespace,
@@ -182,6 +200,8 @@ export function parseCli(argv: string[]): CliOptions {
     dnsServers: a['dns-server'],
     idsTimeoutMs: positive('ids-timeout', a['ids-timeout']),
     idsConcurrency: positive('ids-concurrency', a['ids-concurrency']),
+    identityRetryMinMs: retryMin * 1000,
+    identityRetryMaxMs: retryMax * 1000,
     logLevel: a['log-level'],
     mdns: a.mdns,
   };

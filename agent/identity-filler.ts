@@ -1,7 +1,10 @@
 // "When you create the ForeignCluster, the Liqo control plane will contact the authURL to
 // retrieve all the required cluster information" (the guide). A ForeignCluster with an
 // authUrl but no clusterIdentity.clusterID gets its identity, namespace and trust from /ids.
-// Failures are retried with exponential back-off, and the reason is kept in a condition.
+// Failures are retried with exponential back-off and the reason, with the time of the next
+// try, is kept in the IdentityResolved condition. The back-off belongs to one spec: an edit
+// (a new metadata.generation, e.g. a corrected authUrl) drops the pending retry and is tried
+// at once, starting a fresh back-off, and its result replaces the old URL's message.
 import {
   ANNOTATION_CERT_FINGERPRINT,
   CONDITION_IDENTITY_RESOLVED,
@@ -10,41 +13,77 @@ import {
   PLURAL_FOREIGN_CLUSTERS,
 } from '../shared/api/constants.js';
 import type { Condition, ForeignCluster } from '../shared/api/types.js';
+import type { IdentityResult } from '../shared/lookup/types.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
-import { watchResource, type AgentKube, type WatchHandle } from './kube-access.js';
+import { watchResource, type AgentKube, type WatchEventType, type WatchHandle } from './kube-access.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
 
+export const DEFAULT_IDENTITY_RETRY_MIN_MS = 5_000;
+export const DEFAULT_IDENTITY_RETRY_MAX_MS = 300_000;
+
 export interface IdentityFillerOptions {
   ownClusterId: string;
+  /** First retry after a failure; doubles per failure of the same spec. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   log: Logger;
   metrics?: AgentMetrics;
 }
 
-interface PendingFill {
-  attempts: number;
-  timer?: NodeJS.Timeout;
-  running?: boolean;
+/** A condition as the CRD stores it (its schema has observedGeneration). */
+export type ObservedCondition = Condition & { observedGeneration?: number };
+
+/** Why an attempt did not fill the identity: the condition's reason and message. */
+export interface FillFailure {
+  reason: string;
+  message: string;
+}
+
+/** What one attempt found out: the identity to store, or why not. */
+type Decision = { fill: IdentityResult } | { failure: FillFailure };
+
+/** Per ForeignCluster: the failures (and the pending retry) of one spec generation. */
+interface FillState {
+  /** metadata.generation the failures were counted for. */
+  generation: number | undefined;
+  failures: number;
+  retryTimer?: NodeJS.Timeout;
+  running: boolean;
+  /** The spec changed while an attempt was running: go again as soon as it ends. */
+  again: boolean;
 }
 
 export function needsIdentity(fc: ForeignCluster): boolean {
   return Boolean(fc.spec?.authUrl) && !fc.spec.clusterIdentity?.clusterID && !fc.metadata.deletionTimestamp;
 }
 
+/** metadata.generation: bumped by the API server on every spec change (not status, not metadata). */
+export function generationOf(fc: ForeignCluster): number | undefined {
+  const g = fc.metadata.generation;
+  return typeof g === 'number' ? g : undefined;
+}
+
 /** The conditions with ours replaced (merge patch replaces the whole list). */
-export function withCondition(existing: Condition[] | undefined, next: Condition): Condition[] {
+export function withCondition(
+  existing: ObservedCondition[] | undefined,
+  next: ObservedCondition,
+): ObservedCondition[] {
   const others = (existing ?? []).filter((c) => c.type !== next.type);
   const prev = existing?.find((c) => c.type === next.type);
   const keepTime = prev && prev.status === next.status && prev.lastTransitionTime;
   return [...others, { ...next, lastTransitionTime: keepTime || new Date().toISOString() }];
 }
 
+/** Delay before the next try after `failures` failures of the same spec (1, 2, ...). */
+export function retryDelayMs(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.max(0, failures - 1));
+}
+
 export class IdentityFiller {
-  private readonly pending = new Map<string, PendingFill>();
+  private readonly states = new Map<string, FillState>();
   private watch: WatchHandle | undefined;
   private stopped = false;
 
@@ -62,12 +101,7 @@ export class IdentityFiller {
     this.watch = watchResource<ForeignCluster>(
       this.kube,
       `/apis/${DISCOVERY_API_VERSION}/${PLURAL_FOREIGN_CLUSTERS}`,
-      (type, fc) => {
-        const name = fc.metadata?.name;
-        if (!name) return;
-        if (type === 'DELETED' || !needsIdentity(fc)) this.forget(name);
-        else if (!this.pending.has(name)) this.schedule(name, 0);
-      },
+      (type, fc) => this.onEvent(type, fc),
       { log: this.opts.log },
     );
   }
@@ -75,123 +109,206 @@ export class IdentityFiller {
   stop(): void {
     this.stopped = true;
     this.watch?.stop();
-    for (const name of [...this.pending.keys()]) this.forget(name);
+    for (const name of [...this.states.keys()]) this.forget(name);
+  }
+
+  /** New objects and spec edits are tried at once; anything else waits for its retry. */
+  private onEvent(type: WatchEventType, fc: ForeignCluster): void {
+    const name = fc.metadata?.name;
+    if (!name) return;
+    if (type === 'DELETED' || !needsIdentity(fc)) {
+      this.forget(name);
+      return;
+    }
+    const state = this.states.get(name);
+    if (!state || state.generation !== generationOf(fc)) this.reconcileSoon(name);
   }
 
   private forget(name: string): void {
-    const p = this.pending.get(name);
-    if (p?.timer) clearTimeout(p.timer);
-    if (!p?.running) this.pending.delete(name);
+    const state = this.states.get(name);
+    if (!state) return;
+    clearTimeout(state.retryTimer);
+    // a running attempt ends by itself and finds the object gone or filled
+    if (!state.running) this.states.delete(name);
   }
 
-  private schedule(name: string, delayMs: number): void {
-    const p = this.pending.get(name) ?? { attempts: 0 };
-    this.pending.set(name, p);
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = setTimeout(() => void this.fillOne(name), delayMs);
+  private stateOf(name: string): FillState {
+    let state = this.states.get(name);
+    if (!state) {
+      state = { generation: undefined, failures: 0, running: false, again: false };
+      this.states.set(name, state);
+    }
+    return state;
   }
 
-  private backoffMs(attempts: number): number {
-    const base = this.opts.initialBackoffMs ?? 5000;
-    return Math.min(this.opts.maxBackoffMs ?? 300_000, base * 2 ** Math.max(0, attempts - 1));
+  /** Drops any pending retry and reconciles now (right after the attempt in flight, if any). */
+  private reconcileSoon(name: string): void {
+    if (this.stopped) return;
+    const state = this.stateOf(name);
+    clearTimeout(state.retryTimer);
+    state.retryTimer = undefined;
+    if (state.running) state.again = true;
+    else state.retryTimer = setTimeout(() => void this.reconcile(name), 0);
   }
 
-  /** Fills one ForeignCluster now; exported for tests through the class. */
-  async fillOne(name: string): Promise<'filled' | 'failed' | 'nothing'> {
-    const p = this.pending.get(name) ?? { attempts: 0 };
-    this.pending.set(name, p);
-    p.timer = undefined;
-    p.running = true;
+  private retryLater(name: string, state: FillState, delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(() => void this.reconcile(name), delayMs);
+  }
+
+  /** One attempt for one ForeignCluster: read it, decide, write, plan the retry. */
+  async reconcile(name: string): Promise<'filled' | 'failed' | 'nothing'> {
+    const state = this.stateOf(name);
+    state.retryTimer = undefined;
+    state.running = true;
+    state.again = false;
     try {
       const fc = await this.liqo.foreignClusters.get(name);
       if (!fc || !needsIdentity(fc)) {
-        this.pending.delete(name);
+        this.states.delete(name);
         return 'nothing';
       }
-      const outcome = await this.tryFill(fc);
-      if (outcome === 'filled') this.pending.delete(name);
-      else if (!this.stopped) {
-        p.attempts++;
-        const delay = this.backoffMs(p.attempts);
-        this.opts.log.info({ foreignCluster: name, retryInMs: delay }, 'identity not filled; will retry');
-        this.schedule(name, delay);
+      if (state.generation !== generationOf(fc)) {
+        // a new spec: its back-off starts from the short end
+        state.generation = generationOf(fc);
+        state.failures = 0;
       }
-      return outcome;
+      const decision = await this.decide(fc);
+      const failure = 'fill' in decision ? await this.storeIdentity(fc, decision.fill) : decision.failure;
+      if (!failure) {
+        this.states.delete(name);
+        return 'filled';
+      }
+      await this.recordFailure(fc, state, failure);
+      return 'failed';
     } catch (err) {
+      // the API server itself failed us: try again later, same spec
       this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'identity fill failed');
-      if (!this.stopped) this.schedule(name, this.backoffMs(++p.attempts));
+      this.retryLater(name, state, this.nextDelayMs(state));
       return 'failed';
     } finally {
-      p.running = false;
+      state.running = false;
+      if (state.again && this.states.get(name) === state) this.reconcileSoon(name);
     }
   }
 
-  private async tryFill(fc: ForeignCluster): Promise<'filled' | 'failed'> {
-    const name = fc.metadata.name ?? '';
+  private nextDelayMs(state: FillState): number {
+    state.failures++;
+    return retryDelayMs(
+      state.failures,
+      this.opts.initialBackoffMs ?? DEFAULT_IDENTITY_RETRY_MIN_MS,
+      this.opts.maxBackoffMs ?? DEFAULT_IDENTITY_RETRY_MAX_MS,
+    );
+  }
+
+  /** Asks the authUrl's /ids and judges the answer; writes nothing. */
+  private async decide(fc: ForeignCluster): Promise<Decision> {
     const authUrl = fc.spec.authUrl;
-    let failure: { reason: string; message: string } | undefined;
+    let found: IdentityResult;
     try {
-      const found = await this.fetcher.fetch(authUrl);
-      const { identity } = found;
-      if (identity.clusterId === this.opts.ownClusterId) {
-        failure = {
-          reason: 'LocalCluster',
-          message: `${authUrl} is this cluster itself (cluster id ${identity.clusterId}); point authUrl at another cluster`,
-        };
-      } else {
-        try {
-          await this.liqo.foreignClusters.patch(name, {
-            metadata: {
-              resourceVersion: fc.metadata.resourceVersion,
-              labels: { [LABEL_CLUSTER_ID]: identity.clusterId },
-              annotations: { [ANNOTATION_CERT_FINGERPRINT]: found.certificateSha256 },
-            },
-            spec: {
-              clusterIdentity: {
-                clusterID: identity.clusterId,
-                ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
-              },
-              ...(identity.guestNamespace ? { namespace: identity.guestNamespace } : {}),
-              trustMode: found.trustMode,
-            },
-          });
-        } catch (err) {
-          failure = { reason: 'UpdateRefused', message: `cannot store the identity: ${errorMessage(err)}` };
-        }
-        if (!failure) {
-          await this.setCondition(name, {
-            type: CONDITION_IDENTITY_RESOLVED,
-            status: 'True',
-            reason: found.trustMode,
-            message: `identity of cluster ${identity.clusterId} read from ${authUrl}/ids`,
-          });
-          this.opts.metrics?.foreignClusterWrites.inc({
-            type: fc.spec.discoveryType ?? 'Manual',
-            action: 'fill',
-          });
-          this.opts.log.info(
-            { foreignCluster: name, clusterId: identity.clusterId },
-            'filled identity from /ids',
-          );
-          return 'filled';
-        }
-      }
+      found = await this.fetcher.fetch(authUrl);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      failure = { reason: typeof code === 'string' ? code : 'FetchFailed', message: errorMessage(err) };
+      return {
+        failure: { reason: typeof code === 'string' ? code : 'FetchFailed', message: errorMessage(err) },
+      };
     }
-    await this.setCondition(name, { type: CONDITION_IDENTITY_RESOLVED, status: 'False', ...failure }).catch(
-      (err: unknown) =>
-        this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write status'),
-    );
-    return 'failed';
+    const id = found.identity.clusterId;
+    if (id === this.opts.ownClusterId) {
+      return {
+        failure: {
+          reason: 'LocalCluster',
+          message: `${authUrl} is this cluster itself (cluster id ${id}); point authUrl at another cluster`,
+        },
+      };
+    }
+    return { fill: found };
   }
 
-  private async setCondition(name: string, condition: Condition): Promise<void> {
+  /** Writes the identity into spec (guarded by resourceVersion), then the True condition. */
+  private async storeIdentity(fc: ForeignCluster, found: IdentityResult): Promise<FillFailure | undefined> {
+    const name = fc.metadata.name ?? '';
+    const { identity } = found;
+    let stored: ForeignCluster;
+    try {
+      stored = await this.liqo.foreignClusters.patch(name, {
+        metadata: {
+          resourceVersion: fc.metadata.resourceVersion,
+          labels: { [LABEL_CLUSTER_ID]: identity.clusterId },
+          annotations: { [ANNOTATION_CERT_FINGERPRINT]: found.certificateSha256 },
+        },
+        spec: {
+          clusterIdentity: {
+            clusterID: identity.clusterId,
+            ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
+          },
+          ...(identity.guestNamespace ? { namespace: identity.guestNamespace } : {}),
+          trustMode: found.trustMode,
+        },
+      });
+    } catch (err) {
+      return { reason: 'UpdateRefused', message: `cannot store the identity: ${errorMessage(err)}` };
+    }
+    await this.writeCondition(name, generationOf(stored), {
+      type: CONDITION_IDENTITY_RESOLVED,
+      status: 'True',
+      reason: found.trustMode,
+      message: `identity of cluster ${identity.clusterId} read from ${fc.spec.authUrl}/ids`,
+    });
+    this.opts.metrics?.foreignClusterWrites.inc({ type: fc.spec.discoveryType ?? 'Manual', action: 'fill' });
+    this.opts.log.info({ foreignCluster: name, clusterId: identity.clusterId }, 'filled identity from /ids');
+    return undefined;
+  }
+
+  /** Plans the next try of this spec and says when in the condition. */
+  private async recordFailure(fc: ForeignCluster, state: FillState, failure: FillFailure): Promise<void> {
+    const name = fc.metadata.name ?? '';
+    const delayMs = this.nextDelayMs(state);
+    const retryAt = new Date(Date.now() + delayMs).toISOString();
+    this.opts.log.info(
+      {
+        foreignCluster: name,
+        generation: generationOf(fc),
+        reason: failure.reason,
+        retryAt,
+        retryInMs: delayMs,
+      },
+      'identity not filled; will retry',
+    );
+    this.retryLater(name, state, delayMs);
+    await this.writeCondition(name, generationOf(fc), {
+      type: CONDITION_IDENTITY_RESOLVED,
+      status: 'False',
+      reason: failure.reason,
+      message: `${failure.message}; next try at ${retryAt}, or at once when the spec changes`,
+    }).catch((err: unknown) =>
+      this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write status'),
+    );
+  }
+
+  /**
+   * Sets our condition for the spec `generation` the attempt saw; an attempt overtaken by an
+   * edit writes nothing (the edit's own attempt follows at once).
+   */
+  private async writeCondition(
+    name: string,
+    generation: number | undefined,
+    condition: ObservedCondition,
+  ): Promise<void> {
     const fresh = await this.liqo.foreignClusters.get(name);
     if (!fresh) return;
+    if (generation !== undefined && generationOf(fresh) !== generation) {
+      this.opts.log.debug({ foreignCluster: name, generation }, 'spec changed meanwhile; result not written');
+      return;
+    }
     await this.liqo.foreignClusters.patchStatus(name, {
-      status: { conditions: withCondition(fresh.status?.conditions, condition) },
+      status: {
+        conditions: withCondition(fresh.status?.conditions, {
+          ...condition,
+          ...(generation !== undefined ? { observedGeneration: generation } : {}),
+        }),
+      },
     });
   }
 }

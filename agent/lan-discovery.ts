@@ -26,6 +26,8 @@ export interface LanDiscoveryOptions {
   interfaces?: string[];
   /** mDNS host name (node hostname under .local); default derived from the cluster id. */
   hostname?: string;
+  /** Name advertised (TXT name=) when the ClusterConfig sets none: the one /ids serves. */
+  defaultClusterName?: string;
   log: Logger;
   metrics?: AgentMetrics;
 }
@@ -82,16 +84,17 @@ export class LanDiscovery {
     const config = this.config;
     if (!config) return;
     const types = serviceTypes(config);
+    const clusterName = config.clusterName ?? this.opts.defaultClusterName;
     const advertKey =
       this.stopped || !config.enableAdvertisement
         ? undefined
-        : JSON.stringify([types, config.clusterName, config.ttl]);
+        : JSON.stringify([types, clusterName, config.ttl]);
     if (advertKey !== this.advertisedWith) {
       await this.stopAdvertising();
       if (advertKey) {
         this.advertiser = await this.driver.advertise({
           clusterId: this.opts.ownClusterId,
-          ...(config.clusterName ? { clusterName: config.clusterName } : {}),
+          ...(clusterName ? { clusterName } : {}),
           port: this.opts.authPort,
           ...(this.opts.hostname ? { hostname: this.opts.hostname } : {}),
           ...(this.opts.interfaces?.length ? { interfaces: this.opts.interfaces } : {}),
