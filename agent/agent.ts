@@ -53,6 +53,8 @@ export interface AgentOptions {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   peerCaBundle?: string;
+  /** Peers on loopback may be fetched (sandboxes); the address policy refuses them otherwise. */
+  allowLoopback?: boolean;
   /** undefined: no LAN discovery at all (--no-mdns). */
   mdns: MdnsDriver | undefined;
   log: Logger;
@@ -176,6 +178,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       concurrency: opts.idsConcurrency,
       timeoutMs: opts.idsTimeoutMs,
       ...(opts.peerCaBundle ? { caBundle: opts.peerCaBundle } : {}),
+      allowLoopback: opts.allowLoopback === true,
       metrics,
     });
     cleanups.push(() => fetcher.close());

@@ -136,6 +136,12 @@ export function parseCli(argv: string[]): CliOptions {
     })
     .option('tls-key-file', { type: 'string', describe: '/ids private key (PEM)' })
     .option('peer-ca-file', { type: 'string', describe: 'extra CAs (PEM) that make peers Trusted' })
+    .option('allow-loopback', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'fetch peers whose address is loopback (127.0.0.0/8, ::1): sandboxes on one machine only; link-local, metadata, multicast and unspecified addresses stay refused',
+    })
     .option('mdns', {
       type: 'boolean',
       default: true,
@@ -205,6 +211,7 @@ export function parseCli(argv: string[]): CliOptions {
     logLevel: a['log-level'],
     mdns: a.mdns,
   };
+  if (a['allow-loopback']) out.allowLoopback = true;
   if (a.kubeconfig) out.kubeconfig = a.kubeconfig;
   if (a.context) out.context = a.context;
   if (a['ids-bind-address']) out.idsBindAddress = a['ids-bind-address'];

@@ -10,6 +10,8 @@ export interface IdentityFetcherOptions {
   concurrency: number;
   timeoutMs: number;
   caBundle?: string;
+  /** Loopback peers may be fetched (--allow-loopback, sandboxes); refused otherwise (SPEC §"Security"). */
+  allowLoopback?: boolean;
   metrics?: AgentMetrics;
 }
 
@@ -88,6 +90,8 @@ export class IdentityFetcher {
           signal,
           ...(addresses?.length ? { addresses } : {}),
           ...(this.opts.caBundle ? { caBundle: this.opts.caBundle } : {}),
+          // every URL the agent fetches came from data (ForeignClusters, DNS, the LAN)
+          addressPolicy: { allowLoopback: this.opts.allowLoopback === true },
         }),
         guard,
       ]);

@@ -109,6 +109,7 @@ try {
       '--namespace=liqo',
       `--ids-port=${idsPort}`,
       `--health-port=${healthPort}`,
+      '--allow-loopback', // a sandbox's peers (other sandboxes, test servers) may be on 127.0.0.1
       ...(lanInterface ? [`--interface=${lanInterface}`] : ['--advertise-address=127.0.0.1', '--no-mdns']),
       ...dnsServers.map((server) => `--dns-server=${server}`),
     ],

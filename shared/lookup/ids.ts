@@ -2,6 +2,11 @@
 // certificate's fingerprint and expiry — bounded (one deadline, body cap, no redirects) and with
 // one typed, one-line error per failure.
 //
+// Every fetch goes through the connect-time address policy (SPEC §"Security",
+// shared/net/address-policy.ts): the addresses the host resolves to are judged when connecting,
+// and a refused one opens no connection at all. Error messages are our own words only: nothing
+// the peer sent (status text, body, Location) is quoted, since the agent copies them into status.
+//
 // Trust detection uses ONE connection where possible: Node's TLS client always runs the full
 // verification (chain and host name) and, with rejectUnauthorized off, reports the outcome in
 // socket.authorized / authorizationError instead of aborting. That is exactly "verify first, then
@@ -14,11 +19,22 @@ import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import { sha256Fingerprint } from '../tls/fingerprint.js';
+import {
+  AddressRefusedError,
+  assertAddressesAllowed,
+  classPhrase,
+  refusalOf,
+  type AddressPolicy,
+} from '../net/address-policy.js';
+import { guardedLookup } from '../net/guarded-lookup.js';
+import { classifyHost } from '../rules/address.js';
 import type { ClusterIdentityResponse } from '../api/types.js';
 import type { FetchIdentityOptions, IdentityErrorCode, IdentityResult } from './types.js';
 
 export const DEFAULT_IDS_TIMEOUT_MS = 5000;
 export const DEFAULT_IDS_MAX_BODY_BYTES = 64 * 1024;
+/** Without `addressPolicy`: the always-refused classes, loopback allowed (the user's own plugin). */
+export const DEFAULT_ADDRESS_POLICY: AddressPolicy = { allowLoopback: true };
 
 export class IdentityFetchError extends Error {
   override readonly name = 'IdentityFetchError';
@@ -106,6 +122,7 @@ function networkError(t: Target, err: NodeJS.ErrnoException, timeoutMs: number):
   const at = `${t.idsUrl}:`;
   const e = (code: IdentityErrorCode, text: string) =>
     new IdentityFetchError(code, t.idsUrl, `${at} ${text}`, { cause: err });
+  if (err instanceof AddressRefusedError) return e('ADDRESS_REFUSED', err.message);
   const code = err.code ?? '';
   if (code === 'CERT_HAS_EXPIRED')
     return e('CERT_EXPIRED', "the server's certificate has expired (renew it)");
@@ -172,6 +189,16 @@ export async function fetchClusterIdentity(
   opts: FetchIdentityOptions = {},
 ): Promise<IdentityResult> {
   const target = parseAuthUrl(authUrl);
+  const policy = opts.addressPolicy === 'off' ? undefined : (opts.addressPolicy ?? DEFAULT_ADDRESS_POLICY);
+  // Node connects to an IP literal without a look-up, so the lookup hook never sees it
+  if (policy && isIP(target.host)) {
+    try {
+      assertAddressesAllowed(target.host, [target.host], policy);
+    } catch (err) {
+      const message = `${target.idsUrl}: ${(err as Error).message}`;
+      throw new IdentityFetchError('ADDRESS_REFUSED', target.idsUrl, message, { cause: err });
+    }
+  }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_IDS_TIMEOUT_MS;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_IDS_MAX_BODY_BYTES;
   const ca = trustedCas(opts.caBundle, target.idsUrl);
@@ -185,6 +212,7 @@ export async function fetchClusterIdentity(
     ca,
     signal: opts.signal,
     addresses: opts.addresses,
+    policy,
   });
   const identity: ClusterIdentityResponse = identityFromBody(body, (code, text) => {
     return new IdentityFetchError(code, target.idsUrl, `${target.idsUrl}: ${text}`);
@@ -206,22 +234,13 @@ interface GetOptions {
   ca: string[] | undefined;
   signal: AbortSignal | undefined;
   addresses?: string[] | undefined;
+  policy: AddressPolicy | undefined;
 }
 
 interface SocketFacts {
   sha256: string;
   notAfter: Date;
   untrustedReason?: string;
-}
-
-/** A net.LookupFunction that answers with given addresses (no system resolver). */
-function fixedLookup(addresses: string[]): NonNullable<RequestOptions['lookup']> {
-  const entries = addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
-  return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    const first = entries[0]!;
-    if (options?.all) callback(null, entries);
-    else callback(null, first.address, first.family);
-  }) as unknown as NonNullable<RequestOptions['lookup']>;
 }
 
 /** One GET with a single deadline over connect, TLS, headers and body; leaves nothing open. */
@@ -238,7 +257,10 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       rejectUnauthorized: o.strict,
       ...(isIP(t.host) ? {} : { servername: t.host.replace(/\.$/, '') }),
       ...(o.ca ? { ca: o.ca } : {}),
-      ...(o.addresses?.length && !isIP(t.host) ? { lookup: fixedLookup(o.addresses) } : {}),
+      // the policy is judged on what the name resolves to, as Node connects (no second look-up)
+      ...(!isIP(t.host) && (o.policy || o.addresses?.length)
+        ? { lookup: guardedLookup(o.policy, o.addresses) }
+        : {}),
     };
     const req = request(options);
     const finish = (
@@ -284,17 +306,16 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400) {
         const location = res.headers.location;
-        const where = location ? `to ${oneLine(location).slice(0, 200)}` : 'without a Location';
         return fail(
           'REDIRECT',
-          `redirects (HTTP ${status}) ${where}; redirects are not followed (use the final auth URL)`,
+          `redirects (HTTP ${status}) ${redirectTarget(t, location, o.policy)}; redirects are not followed (use the final auth URL)`,
           {
             status,
             ...(location ? { location } : {}),
           },
         );
       }
-      if (status !== 200) return fail('HTTP_STATUS', describeStatus(status, res.statusMessage), { status });
+      if (status !== 200) return fail('HTTP_STATUS', describeStatus(status), { status });
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > o.maxBody) {
         return fail(
@@ -352,15 +373,41 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
 }
 
-function describeStatus(status: number, statusMessage: string | undefined): string {
+/**
+ * Where a redirect points, in our words (the Location itself stays in the error's details):
+ * another path, another server, or an address the policy refuses.
+ */
+function redirectTarget(t: Target, location: string | undefined, policy: AddressPolicy | undefined): string {
+  if (!location) return 'without a Location';
+  let url: URL;
+  try {
+    url = new URL(location, `https://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.path}`);
+  } catch {
+    return 'to an unusable Location';
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  if (host === t.host && port === t.port) return 'to another path on the same server';
+  const refusal = policy && classifyHost(url.hostname).kind !== 'name' ? refusalOf(host, policy) : undefined;
+  return refusal ? `to ${classPhrase(refusal)}, which is refused anyway` : 'to another server';
+}
+
+function describeStatus(status: number): string {
   const hint =
     status === 404
       ? 'is the URL the base of a Liqo auth service?'
       : status >= 500
         ? 'the auth service is failing; try again later'
         : 'expected 200 with the cluster identity';
-  const text = statusMessage ? ` ${oneLine(statusMessage).slice(0, 80)}` : '';
-  return `answered HTTP ${status}${text} (${hint})`;
+  return `answered HTTP ${status} (${hint})`;
+}
+
+/** What a non-JSON answer looks like, without quoting it. */
+function describeNonJson(text: string): string {
+  const start = text.trimStart();
+  if (start === '') return 'it is empty';
+  if (start.startsWith('<')) return 'it looks like HTML or XML';
+  return `${Buffer.byteLength(text)} bytes of other text`;
 }
 
 type MakeError = (code: IdentityErrorCode, text: string) => IdentityFetchError;
@@ -381,9 +428,10 @@ function identityFromBody(body: Buffer, error: MakeError): ClusterIdentityRespon
   try {
     parsed = JSON.parse(text);
   } catch {
-    const start = oneLine(text).slice(0, 40);
-    const shown = start ? `starts ${JSON.stringify(start)}` : 'empty';
-    throw error('NOT_JSON', `the answer is not JSON (${shown}; is this a Liqo auth service?)`);
+    throw error(
+      'NOT_JSON',
+      `the answer is not JSON (${describeNonJson(text)}; is this a Liqo auth service?)`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw error(

@@ -1,6 +1,7 @@
 // The contracts of the three look-ups (SPEC §2). Each implementation lives in its own file
 // (ids.ts, dns.ts, mdns.ts); the plugin and the agent program against these shapes.
 import type { ClusterIdentityResponse } from '../api/types.js';
+import type { AddressPolicy } from '../net/address-policy.js';
 
 // ---- /ids ----
 export interface FetchIdentityOptions {
@@ -19,6 +20,13 @@ export interface FetchIdentityOptions {
    * for SNI and certificate verification.
    */
   addresses?: string[];
+  /**
+   * The connect-time address policy (SPEC §"Security") applied to the addresses the host
+   * resolves to. Default: the always-refused classes, loopback allowed. The agent passes
+   * `{ allowLoopback: false }` unless run with --allow-loopback. 'off' is for the benchmark's
+   * no-policy anchor only.
+   */
+  addressPolicy?: AddressPolicy | 'off';
 }
 
 export interface IdentityResult {
@@ -34,6 +42,8 @@ export interface IdentityResult {
 
 export type IdentityErrorCode =
   | 'INVALID_URL'
+  /** The host is, or resolves to, an address the policy refuses; no connection was made. */
+  | 'ADDRESS_REFUSED'
   | 'REFUSED'
   | 'TIMEOUT'
   | 'DNS'

@@ -121,6 +121,7 @@ describe('the agent process: spec edits are tried at once; /ids serves a cluster
         '--health-bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
         '--no-mdns',
+        '--allow-loopback', // the peers here listen on 127.0.0.1
         `--identity=${identity}`,
         '--log-level=debug',
         ...extraArgs,

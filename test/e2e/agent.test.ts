@@ -110,6 +110,7 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
       dnsServers: [bind.server],
       idsTimeoutMs: 1500,
       idsConcurrency: 4,
+      allowLoopback: true, // the peers here listen on 127.0.0.1
       mdns: undefined,
       log,
     });

@@ -111,6 +111,7 @@ describe('status in tables: kubectl get and kubectl liqo (e2e, real agent, BIND,
       dnsServers: [bind.server],
       idsTimeoutMs: 1500,
       idsConcurrency: 4,
+      allowLoopback: true, // the peers here listen on 127.0.0.1
       mdns: undefined,
       log: createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent'),
     });

@@ -38,7 +38,7 @@ describe('agent identity fetcher (bounded pool)', function () {
     const hanging = await Promise.all([peer('hang', 'h1'), peer('hang', 'h2')]);
     const liars = await Promise.all([peer('not-json', 'l1'), peer('no-id', 'l2'), peer('huge', 'l3')]);
     const honest = await Promise.all(['c1', 'c2', 'c3', 'c4', 'c5'].map((id) => peer('ok', id)));
-    const fetcher = new IdentityFetcher({ concurrency: 4, timeoutMs: 1500 });
+    const fetcher = new IdentityFetcher({ concurrency: 4, timeoutMs: 1500, allowLoopback: true });
     const finished: string[] = [];
     const track = (url: string) =>
       fetcher.fetch(url).then(
@@ -79,7 +79,7 @@ describe('agent identity fetcher (bounded pool)', function () {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push(server);
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const fetcher = new IdentityFetcher({ concurrency: 2, timeoutMs: 2000 });
+    const fetcher = new IdentityFetcher({ concurrency: 2, timeoutMs: 2000, allowLoopback: true });
     const all = await Promise.all([fetcher.fetch(url), fetcher.fetch(url), fetcher.fetch(url)]);
     assert.deepEqual(
       all.map((r) => r.identity.clusterId),
@@ -91,7 +91,7 @@ describe('agent identity fetcher (bounded pool)', function () {
   it('connects to given addresses instead of resolving the host (SearchDomain targets)', async () => {
     const url = await peer('ok', 'by-address');
     const port = new URL(url).port;
-    const fetcher = new IdentityFetcher({ concurrency: 1, timeoutMs: 2000 });
+    const fetcher = new IdentityFetcher({ concurrency: 1, timeoutMs: 2000, allowLoopback: true });
     // .invalid never resolves (RFC 6761): only the given address can make this work
     const r = await fetcher.fetch(`https://auth.cluster.invalid:${port}`, ['127.0.0.1']);
     assert.equal(r.identity.clusterId, 'by-address');
