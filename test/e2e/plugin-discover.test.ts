@@ -4,8 +4,7 @@
 // never in the root namespace.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KUBECTL, runCommand, type CommandResult } from '../harness/kubectl.js';
@@ -17,6 +16,7 @@ import {
   type NetnsHost,
   type NetnsLan,
 } from '../helpers/netns.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 interface DiscoverJson {
@@ -220,7 +220,7 @@ describe('kubectl liqo discover (e2e, namespace LAN, real BIND and API server)',
   });
 
   it('without a kubeconfig it still discovers, says why there is no status, and never loads the client library', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'liqo-nokube-'));
+    const home = scratchDir('liqo-nokube-');
     const noKube = { KUBECONFIG: join(home, 'none'), HOME: home };
     const { doc, stderr } = await discoverJson(['--url', peerUrl], noKube);
     assert.match(stderr, /no kubeconfig.*cannot be shown/);
@@ -294,7 +294,7 @@ export async function resolve(specifier, context, next) {
   it('-i: the checkbox picker on a real terminal (tmux) joins what is ticked', async () => {
     const socket = `liqo-test-${process.pid}`;
     const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const script = join(mkdtempSync(join(tmpdir(), 'liqo-picker-')), 'run.sh');
+    const script = join(scratchDir('liqo-picker-'), 'run.sh');
     writeFileSync(
       script,
       [
@@ -337,7 +337,7 @@ export async function resolve(specifier, context, next) {
     const r = await liqo(['discover', '-i', '--url', peerUrl]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: -i needs a terminal/m);
-    const home = mkdtempSync(join(tmpdir(), 'liqo-nokube-'));
+    const home = scratchDir('liqo-nokube-');
     const j = await liqo(['discover', '--join', '--url', peerUrl], {
       KUBECONFIG: join(home, 'x'),
       HOME: home,

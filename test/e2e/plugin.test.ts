@@ -2,8 +2,7 @@
 // and webhook (test/harness), and real HTTPS /ids servers on loopback. No `discover` here:
 // that one browses mDNS and runs only inside network namespaces (plugin-discover.test.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ANNOTATION_CERT_FINGERPRINT, type ForeignCluster } from '../../shared/api/index.js';
@@ -11,6 +10,7 @@ import { createCertificateAuthority, createServingCertificate } from '../../shar
 import { KUBECTL, runCommand } from '../harness/kubectl.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 describe('kubectl liqo (e2e, real API server and webhook)', function () {
@@ -332,7 +332,7 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
       identity: { clusterId: randomUUID(), clusterName: 'private', guestNamespace: 'liqo-private' },
     });
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'extra-ca-'));
+      const dir = scratchDir('extra-ca-');
       const caFile = join(dir, 'ca.pem');
       writeFileSync(caFile, ca.certPem);
       const trust = async (extraEnv: NodeJS.ProcessEnv) => {

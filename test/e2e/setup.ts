@@ -3,7 +3,11 @@
 // file does not pay the start-up again; helpers to reset objects between tests. Loaded first
 // by `npm run test:e2e` (and imported by the files that use it): its root hooks apply to the
 // whole layer.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLUSTER_CONFIG_NAME } from '../../shared/api/constants.js';
+import { removeScratchDirs } from '../helpers/scratch-dir.js';
 import { ensureBinaries, MissingBinariesError } from '../harness/binaries.js';
 import { mustSucceed, type CommandResult } from '../harness/kubectl.js';
 import {
@@ -12,6 +16,12 @@ import {
   type LiqoEnvironment,
   type WebhookOptions,
 } from '../harness/liqo-environment.js';
+
+// Every temporary file of this layer (ours, kubectl's, BIND's, the sandbox's) goes under one
+// folder of its own, so the root `after` hook sees exactly what the tests left behind, whatever
+// else runs on the machine.
+const E2E_TMP = mkdtempSync(join(tmpdir(), 'liqo-e2e-'));
+process.env.TMPDIR = E2E_TMP;
 
 let shared: Promise<LiqoEnvironment> | undefined;
 
@@ -30,11 +40,17 @@ before(async function () {
   }
 });
 
+afterEach(removeScratchDirs);
+
 after(async function () {
   this.timeout(60_000);
   const env = await shared?.catch(() => undefined);
   shared = undefined;
   await env?.stop();
+  // tsx keeps its compile cache there (tsx-<uid>) for the TypeScript programs the tests start
+  const left = readdirSync(E2E_TMP).filter((name) => !/^tsx-\d+$/.test(name));
+  rmSync(E2E_TMP, { recursive: true, force: true });
+  if (left.length > 0) throw new Error(`the e2e tests left temporary files behind: ${left.join(', ')}`);
 });
 
 /** The shared environment, started on first call (call it from a `before` hook). */
