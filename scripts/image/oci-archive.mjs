@@ -276,27 +276,29 @@ async function writeLayoutTar({ out, files, mtime }) {
   await written;
 }
 
+function nameAnnotations(reference) {
+  return { 'io.containerd.image.name': reference, 'org.opencontainers.image.ref.name': reference };
+}
+
 /**
  * Builds one image and writes it to `out` as an OCI image-layout tar (see the top of the file).
  * Returns { reference, manifestDigest, configDigest, archiveBytes, layers: [{ digest, size,
  * diffId, uncompressedSize }] }; manifestDigest is the digest a registry reports after a push.
  */
 export async function writeOciArchive({ out, reference, layers, config, platform, sourceDateEpoch }) {
-  if (!reference) throw new Error('writeOciArchive: a reference (e.g. example.org/name:tag) is required');
   const epoch = sourceDateEpoch ?? sourceDateEpochFromEnv();
   const image = await buildImage({ layers, config, platform, sourceDateEpoch: epoch });
+  return writeBuiltImageArchive({ out, reference, image, sourceDateEpoch: epoch });
+}
+
+/** writeOciArchive for an image already made by buildImage (same epoch). */
+export async function writeBuiltImageArchive({ out, reference, image, sourceDateEpoch }) {
+  if (!reference) throw new Error('writeOciArchive: a reference (e.g. example.org/name:tag) is required');
+  const epoch = sourceDateEpoch ?? sourceDateEpochFromEnv();
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
-    manifests: [
-      {
-        ...image.manifestDescriptor,
-        annotations: {
-          'io.containerd.image.name': reference,
-          'org.opencontainers.image.ref.name': reference,
-        },
-      },
-    ],
+    manifests: [{ ...image.manifestDescriptor, annotations: nameAnnotations(reference) }],
   };
   // docker load (before Docker 25) reads only this file; Docker 25+, containerd, podman and
   // skopeo read the OCI index and ignore it.
@@ -314,12 +316,72 @@ export async function writeOciArchive({ out, reference, layers, config, platform
     ...[...image.blobs].map(([digest, bytes]) => [blobPath(digest), bytes]),
   ];
   await writeLayoutTar({ out, files, mtime: new Date(epoch * 1000) });
-  const archiveBytes = (await lstat(out)).size;
   return {
     reference,
     manifestDigest: image.manifestDescriptor.digest,
     configDigest: image.configDigest,
-    archiveBytes,
+    archiveBytes: (await lstat(out)).size,
     layers: image.layers,
+  };
+}
+
+/**
+ * One reference for several platforms: `images` is [{ layers, config, platform }], built as
+ * with writeOciArchive and listed in an image index (what a registry calls a manifest list;
+ * `skopeo copy --all oci-archive:<out> docker://…` pushes it whole). index.json names that
+ * index. No docker manifest.json: it cannot hold two platforms under one tag (Docker 25+ and
+ * podman read the OCI index). Returns { reference, indexDigest, archiveBytes, images: [{
+ * platform, manifestDigest, configDigest, layers }] }.
+ */
+export async function writeMultiPlatformOciArchive({ out, reference, images, sourceDateEpoch }) {
+  const epoch = sourceDateEpoch ?? sourceDateEpochFromEnv();
+  const built = [];
+  for (const spec of images) built.push(await buildImage({ ...spec, sourceDateEpoch: epoch }));
+  return writeBuiltImagesArchive({ out, reference, images: built, sourceDateEpoch: epoch });
+}
+
+/** writeMultiPlatformOciArchive for images already made by buildImage (same epoch). */
+export async function writeBuiltImagesArchive({ out, reference, images: built, sourceDateEpoch }) {
+  if (!reference) throw new Error('writeMultiPlatformOciArchive: a reference is required');
+  const epoch = sourceDateEpoch ?? sourceDateEpochFromEnv();
+  const blobs = new Map();
+  for (const image of built) for (const [digest, bytes] of image.blobs) blobs.set(digest, bytes);
+  const imageIndex = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.index,
+      manifests: built.map((image) => image.manifestDescriptor),
+    }),
+  );
+  const indexDigest = sha256(imageIndex);
+  blobs.set(indexDigest, imageIndex);
+  const layoutIndex = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.index,
+    manifests: [
+      {
+        mediaType: MEDIA_TYPES.index,
+        digest: indexDigest,
+        size: imageIndex.length,
+        annotations: nameAnnotations(reference),
+      },
+    ],
+  };
+  const files = [
+    ['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))],
+    ['index.json', Buffer.from(JSON.stringify(layoutIndex))],
+    ...[...blobs].map(([digest, bytes]) => [blobPath(digest), bytes]),
+  ];
+  await writeLayoutTar({ out, files, mtime: new Date(epoch * 1000) });
+  return {
+    reference,
+    indexDigest,
+    archiveBytes: (await lstat(out)).size,
+    images: built.map((image) => ({
+      platform: image.manifestDescriptor.platform,
+      manifestDigest: image.manifestDescriptor.digest,
+      configDigest: image.configDigest,
+      layers: image.layers,
+    })),
   };
 }
