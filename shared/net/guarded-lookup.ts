@@ -14,17 +14,18 @@ import { assertAddressesAllowed, type AddressPolicy } from './address-policy.js'
 type Resolve = (
   host: string,
   family: number,
+  hints: number | undefined,
   callback: (err: NodeJS.ErrnoException | null, entries: LookupAddress[]) => void,
 ) => void;
 
 /** The system resolver (getaddrinfo: /etc/hosts, nsswitch, resolv.conf), every address. */
-const resolveWithSystem: Resolve = (host, family, callback) =>
-  systemLookup(host, { all: true, family }, callback);
+const resolveWithSystem: Resolve = (host, family, hints, callback) =>
+  systemLookup(host, { all: true, family, ...(hints === undefined ? {} : { hints }) }, callback);
 
 /** Answers with given addresses (already resolved elsewhere, e.g. a SearchDomain's own DNS server). */
 function resolveTo(addresses: readonly string[]): Resolve {
   const entries = addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
-  return (_host, family, callback) =>
+  return (_host, family, _hints, callback) =>
     callback(null, family === 4 || family === 6 ? entries.filter((e) => e.family === family) : [...entries]);
 }
 
@@ -49,11 +50,11 @@ export function guardedLookup(
   const resolve = addresses?.length ? resolveTo(addresses) : resolveWithSystem;
   const lookup = (
     host: string,
-    options: { family?: number | string; all?: boolean },
+    options: { family?: number | string; hints?: number; all?: boolean },
     callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ): void => {
     const family = familyNumber(options.family);
-    resolve(host, family, (err, entries) => {
+    resolve(host, family, options.hints, (err, entries) => {
       if (err) return callback(err, '');
       if (entries.length === 0) {
         const none = Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
