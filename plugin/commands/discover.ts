@@ -5,6 +5,10 @@ import { connect, kubeconfigAvailable, parseDuration, UserError, type GlobalOpti
 import type { CommandIO } from '../io.js';
 import { outputOption, type OutputFormat } from '../output/print.js';
 import { runDiscover } from '../discover/run.js';
+import { normalizeSearchDomain, parseDnsServerAddress } from '../../shared/lookup/dns-records.js';
+import { DNS_SD_SERVICE_PREFIX } from '../../shared/api/constants.js';
+import { selectEndpoints } from '../../shared/lookup/mdns/interfaces.js';
+import { AUTH_URL_ACCEPTED, parseAuthUrl } from '../../shared/rules/url.js';
 
 export interface DiscoverOptions extends GlobalOptions {
   url?: string[];
@@ -80,10 +84,8 @@ export async function run(opts: DiscoverOptions, io: CommandIO): Promise<void> {
   if (opts.interactive && (!io.stdin?.isTTY || !io.stderrIsTTY)) {
     throw new UserError('-i needs a terminal (stdin and stderr); use --join to join without asking');
   }
-  for (const u of opts.url ?? []) {
-    if (!/^https:\/\//i.test(u))
-      throw new UserError(`--url ${u}: not an https URL (e.g. https://10.0.0.5:443)`);
-  }
+  checkSourceFlags(opts);
+  if (opts.watch && intervalMs <= 0) throw new UserError('--interval must be more than 0');
   const haveKubeconfig = kubeconfigAvailable(opts, io.env);
   if (!haveKubeconfig && (opts.interactive || opts.join)) {
     throw new UserError('-i and --join need a cluster: set KUBECONFIG or pass --kubeconfig');
@@ -96,4 +98,38 @@ export async function run(opts: DiscoverOptions, io: CommandIO): Promise<void> {
       ? () => connect({ ...opts, requestTimeout: opts.requestTimeout ?? `${timeoutMs}ms` }, io)
       : undefined,
   });
+}
+
+const DNS_SERVER_ACCEPTED = 'an IP address with an optional port: 10.0.0.53, 10.0.0.53:5353 or [::1]:5353';
+
+/**
+ * The values of --url, --domain, --dns-server and --interface, checked before anything is
+ * searched: a value that cannot work is one line naming the flag and what it accepts, exit 1
+ * (not a warning and an empty result).
+ */
+function checkSourceFlags(opts: DiscoverOptions): void {
+  for (const url of opts.url ?? []) {
+    const parsed = parseAuthUrl(url);
+    if (!parsed.ok) throw new UserError(`--url "${url}" ${parsed.problem} (accepted: ${AUTH_URL_ACCEPTED})`);
+  }
+  for (const domain of opts.domain ?? []) {
+    // room for the "_liqo._tcp." the DNS-SD form of the name adds
+    const checked = normalizeSearchDomain(domain, DNS_SD_SERVICE_PREFIX.length + 1);
+    if (!checked.ok) throw new UserError(`--domain: ${checked.message}`);
+  }
+  if (opts.dnsServer !== undefined) {
+    const parsed = parseDnsServerAddress(opts.dnsServer);
+    if (!parsed.ok) {
+      const why = parsed.message.replace(/^DNS server ".*?": /, '');
+      const accepted = why.startsWith('expected') ? '' : ` (accepted: ${DNS_SERVER_ACCEPTED})`;
+      throw new UserError(`--dns-server "${opts.dnsServer}": ${why}${accepted}`);
+    }
+  }
+  if (opts.interface?.length) {
+    try {
+      selectEndpoints(opts.interface); // reads the interface table only; opens nothing
+    } catch (err) {
+      throw new UserError(`--interface: ${(err as Error).message}`);
+    }
+  }
 }

@@ -14,6 +14,7 @@ import { stderrColors, stdoutColors } from '../output/color.js';
 import { printData } from '../output/print.js';
 import { startSpinner } from '../output/spinner.js';
 import { readClusterState, statusOf, type ClusterState } from './cluster-state.js';
+import { nothingSearchedError, type SearchedSources } from './failed-sources.js';
 import { joinSelected, pickClusters } from './join.js';
 import { DiscoverTable, toRecord } from './render.js';
 import { watchClusters } from './watch.js';
@@ -38,6 +39,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   }
   debug(opts, io, 1, `discovering on ${plan.describe} (timeout ${ctx.timeoutMs} ms)`);
   const format = opts.output ?? 'table';
+  const failedSources: string[] = [];
   const collectOptions: CollectOptions = {
     ...(plan.lan ? { lan: plan.lan } : {}),
     domains: plan.domains,
@@ -46,8 +48,11 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
     skipIdentity: opts.skipIdentity ?? false,
     identity: { timeoutMs: Math.min(5000, ctx.timeoutMs) },
     onSourceError: (source, message) => note(`${source}: ${message}`),
+    onSourceFailed: (source) => failedSources.push(source),
   };
-  if (opts.watch) return watchClusters(collectOptions, state, io, format, ctx.intervalMs, opts);
+  if (opts.watch) {
+    return watchClusters(collectOptions, state, io, format, ctx.intervalMs, opts, sourceCounts(plan));
+  }
 
   const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`, true, opts.color);
   const table = new DiscoverTable(io, stdoutColors(io, opts.color));
@@ -68,6 +73,8 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   } finally {
     spinner.stop();
   }
+  const nothingSearched = nothingSearchedError(failedSources, sourceCounts(plan));
+  if (nothingSearched) throw nothingSearched;
   if (format === 'json' || format === 'yaml') {
     const records = clusters.sort(compareClusters).map((c) => toRecord(c, statusOf(c, state)));
     await printData(io, format, { clusters: records });
@@ -98,6 +105,10 @@ async function readState(ctx: DiscoverContext, note: (m: string) => void): Promi
     return undefined;
   }
   return readClusterState(resources, note);
+}
+
+function sourceCounts(plan: SourcePlan): SearchedSources {
+  return { lan: plan.lan !== undefined, domains: plan.domains.length, urls: plan.urls.length };
 }
 
 interface SourcePlan {

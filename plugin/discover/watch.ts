@@ -19,6 +19,7 @@ import type { CommandIO } from '../io.js';
 import { stdoutColors } from '../output/color.js';
 import type { OutputFormat } from '../output/print.js';
 import { statusOf, type ClusterState } from './cluster-state.js';
+import { nothingSearchedError, type SearchedSources } from './failed-sources.js';
 import { DiscoverTable, toRecord } from './render.js';
 
 type WatchEvent = 'ADDED' | 'REMOVED';
@@ -55,6 +56,7 @@ export async function watchClusters(
   format: OutputFormat,
   intervalMs: number,
   opts: DiscoverOptions,
+  sources: SearchedSources,
 ): Promise<void> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -65,14 +67,24 @@ export async function watchClusters(
     if (format === 'table') table.row(c, state, event);
     else io.stdout.write(`${JSON.stringify({ type: event, cluster: toRecord(c, statusOf(c, state)) })}\n`);
   });
-  const { lan, ...others } = collect;
+  const { lan, onSourceFailed: _perRun, ...others } = collect;
   const lanWatch = lan ? await watchLan(lan, collect, board, stop.signal) : undefined;
   try {
     const hasRounds = (others.domains?.length ?? 0) > 0 || (others.urls?.length ?? 0) > 0;
+    // as `kubectl get -w` does when its first list fails: nothing to watch is an error
+    const lanFailed = lan && !lanWatch ? ['lan'] : [];
+    if (!hasRounds) {
+      const nothing = nothingSearchedError(lanFailed, sources);
+      if (nothing) throw nothing;
+    }
     let present = new Set<string>();
+    let warnedLastRound = new Set<string>();
+    let firstRound = true;
     while (hasRounds && !stop.signal.aborted) {
       const round = AbortSignal.any([stop.signal, AbortSignal.timeout(Math.max(1000, intervalMs - 100))]);
       const seen = new Set<string>();
+      const warned = new Set<string>();
+      const failed: string[] = [...lanFailed];
       const found = await collectClusters({
         ...others,
         signal: round,
@@ -81,8 +93,19 @@ export async function watchClusters(
           seen.add(keyOf(c));
           board.hold('rounds', c);
         },
+        // a source that keeps failing the same way is said once, not every --interval
+        onSourceError: (source, message) => {
+          const warning = `${source}: ${message}`;
+          warned.add(warning);
+          if (!warnedLastRound.has(warning)) others.onSourceError?.(source, message);
+        },
+        onSourceFailed: (source) => failed.push(source),
       });
       if (stop.signal.aborted) break;
+      const nothing = firstRound ? nothingSearchedError(failed, sources) : undefined;
+      if (nothing) throw nothing;
+      firstRound = false;
+      warnedLastRound = warned;
       for (const c of found) {
         seen.add(keyOf(c));
         board.hold('rounds', c);
@@ -105,7 +128,7 @@ async function watchLan(
   collect: CollectOptions,
   board: PresenceBoard,
   signal: AbortSignal,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ stop(): Promise<void> } | undefined> {
   const { MdnsBrowser } = await import('../../shared/lookup/mdns.js');
   const browser = new MdnsBrowser({
     ...(lan.interfaces?.length ? { interfaces: lan.interfaces } : {}),
@@ -145,7 +168,7 @@ async function watchLan(
     await browser.start();
   } catch (err) {
     collect.onSourceError?.('lan', (err as Error).message);
-    return { stop: async () => undefined };
+    return undefined;
   }
   return { stop: () => browser.stop() };
 }

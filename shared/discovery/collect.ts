@@ -58,6 +58,12 @@ export interface CollectOptions {
   onCluster?: (cluster: DiscoveredCluster, change: 'added' | 'updated') => void;
   /** A source failed as a whole, or one of its entries did (e.g. a broken DNS record). */
   onSourceError?: (source: string, message: string) => void;
+  /**
+   * A source could not be searched at all (no DNS server answered for the domain, or the LAN
+   * could not be browsed); called after its onSourceError. URLs are always searched: an
+   * endpoint that does not answer is a cluster with an error.
+   */
+  onSourceFailed?: (source: string) => void;
 }
 
 /** Runs every source and resolves when all of them and all identity fetches have finished. */
@@ -87,9 +93,11 @@ async function resolveDomain(
     for (const e of result.errors) {
       opts.onSourceError?.(d.source, e.instance ? `${e.instance}: ${e.message}` : e.message);
     }
+    if (!result.searched) opts.onSourceFailed?.(d.source);
     for (const ep of result.endpoints) merger.sight(fromDns(ep, d.kind, d.source));
   } catch (err) {
     opts.onSourceError?.(d.source, (err as Error).message);
+    opts.onSourceFailed?.(d.source);
   }
 }
 
@@ -124,6 +132,7 @@ async function browseLan(
     for (const peer of peers) merger.sight(lanSighting(peer)); // no-op for those already streamed
   } catch (err) {
     opts.onSourceError?.('lan', (err as Error).message);
+    opts.onSourceFailed?.('lan');
   }
 }
 

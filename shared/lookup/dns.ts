@@ -111,27 +111,40 @@ export async function resolveSearchDomain(
     const outcomes = await mapWithPool(found.instances, settings.concurrency, (instance) =>
       resolveInstance(run, name, instance, targets, options.random ?? Math.random),
     );
-    return assemble(outcomes, found.errors);
+    return { ...assemble(outcomes, found.errors), searched: found.searched };
   } finally {
     run.finish();
   }
 }
 
 function failed(domain: string, message: string): DnsResolveResult {
-  return { endpoints: [], errors: [{ domain, message }] };
+  return { endpoints: [], errors: [{ domain, message }], searched: false };
 }
 
 async function findInstances(
   run: SearchRun,
   domain: string,
-): Promise<{ instances: Instance[]; errors: DnsEntryError[] }> {
+): Promise<{ instances: Instance[]; errors: DnsEntryError[]; searched: boolean }> {
   const owners = [domain, `${DNS_SD_SERVICE_PREFIX}.${domain}`];
   let answers: Answer<Lookup>[];
   try {
     answers = await Promise.all(owners.map((owner) => run.query('PTR', owner)));
   } catch (error) {
     if (!(error instanceof DeadlineExceeded)) throw error;
-    return { instances: [], errors: [{ domain, message: `PTR ${owners.join(' and ')}: ${error.message}` }] };
+    return {
+      instances: [],
+      errors: [{ domain, message: `PTR ${owners.join(' and ')}: ${error.message}` }],
+      searched: false,
+    };
+  }
+  // one cause for both names (the server refused, or never answered) is one error, not two
+  const [first, second] = answers;
+  if (first && second && !first.ok && !second.ok && !first.absent && first.cause === second.cause) {
+    return {
+      instances: [],
+      errors: [{ domain, message: `PTR ${owners.join(' and ')}: ${first.cause}` }],
+      searched: false,
+    };
   }
   const instances = new Map<string, Instance>();
   const errors: DnsEntryError[] = [];
@@ -150,7 +163,9 @@ async function findInstances(
   if (instances.size === 0 && errors.length === 0) {
     errors.push({ domain, message: `no PTR records at ${owners[0]} or ${owners[1]}` });
   }
-  return { instances: [...instances.values()], errors };
+  // a server answered for at least one of the names (records, or that there are none)
+  const searched = answers.some((answer) => answer.ok || answer.absent);
+  return { instances: [...instances.values()], errors, searched };
 }
 
 async function resolveInstance(
@@ -340,7 +355,10 @@ async function mapWithPool<T, R>(items: T[], limit: number, work: (item: T) => P
 /** Sorted, de-duplicated result: an instance listed under both PTR forms with the same SRV set
  * (the same service published the guide's way and the RFC way) is kept once, the other name
  * recorded in `aliases`. */
-function assemble(outcomes: InstanceOutcome[], domainErrors: DnsEntryError[]): DnsResolveResult {
+function assemble(
+  outcomes: InstanceOutcome[],
+  domainErrors: DnsEntryError[],
+): Omit<DnsResolveResult, 'searched'> {
   const byInstance = (a: { instance?: string }, b: { instance?: string }): number =>
     compareText(a.instance ?? '', b.instance ?? '');
   const found = outcomes

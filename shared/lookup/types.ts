@@ -106,6 +106,11 @@ export interface DnsEntryError {
 export interface DnsResolveResult {
   endpoints: DnsDiscoveredEndpoint[];
   errors: DnsEntryError[];
+  /**
+   * False when the domain could not be searched at all: unusable input, or no DNS server answered
+   * for either PTR name (refused, timed out, failed). True once one answered, even "no records".
+   */
+  searched: boolean;
 }
 
 // ---- mDNS ----

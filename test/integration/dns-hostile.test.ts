@@ -89,12 +89,12 @@ describe('DNS-SD resolver against hostile servers', function () {
     try {
       const result = await resolveSearchDomain('evil.test', { servers: [hostile.server], ...FAST });
       assert.deepEqual(result.endpoints, []);
-      assert.equal(result.errors.length, 2);
-      for (const error of result.errors)
-        assert.match(
-          error.message,
-          /^PTR (_liqo\._tcp\.)?evil\.test: no answer from 127\.0\.0\.1:\d+ within 300 ms/,
-        );
+      // the same cause for both PTR names is one error
+      assert.equal(result.errors.length, 1, result.errors.map((e) => e.message).join('\n'));
+      assert.match(
+        result.errors[0]?.message ?? '',
+        /^PTR evil\.test and _liqo\._tcp\.evil\.test: no answer from 127\.0\.0\.1:\d+ within 300 ms/,
+      );
     } finally {
       await hostile.stop();
     }
