@@ -46,7 +46,7 @@ export const MEDIA_TYPES = Object.freeze({
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 });
 
-const GZIP_LEVEL = 9;
+const GZIP_LEVEL = 6;
 
 /** The platform of this machine in OCI terms (amd64, arm64, ...). */
 export function hostPlatform() {
