@@ -87,18 +87,39 @@ export function goBinary(): string | undefined {
   return onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
+/** The Go packages the tools module builds, by the binary name `go build -o DIR/` gives each. */
+const GO_PACKAGES = {
+  'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+  'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+  'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+  kubelet: 'k8s.io/kubernetes/cmd/kubelet',
+  'kube-proxy': 'k8s.io/kubernetes/cmd/kube-proxy',
+  // the pod sandbox's PID 1 for the real node's pause image (kube-tools/pause)
+  pause: './pause',
+} as const;
+
+export type GoBuiltBinary = keyof typeof GO_PACKAGES;
+
 /**
- * Builds kube-apiserver into the cache with Go (minutes, once per machine). The output goes to
- * a temporary name first so an interrupted build never leaves a broken binary in the cache.
+ * Builds `names` into the cache with ONE `go build` (they share most of their packages, so one
+ * invocation compiles each package once; minutes the first time on a machine). The outputs go
+ * to a temporary folder first and are renamed in one by one, so an interrupted build never
+ * leaves a broken binary in the cache.
  */
-export async function buildKubeApiserver(log: (line: string) => void = () => {}): Promise<string> {
+export async function buildWithGo(
+  names: readonly GoBuiltBinary[],
+  log: (line: string) => void = () => {},
+): Promise<Record<GoBuiltBinary, string>> {
   const go = goBinary();
   if (!go)
-    throw new MissingBinariesError(`kube-apiserver not found and Go is not installed: ${HOW_TO_GET_THEM}`);
+    throw new MissingBinariesError(
+      `${names.join(', ')} not found and Go is not installed: ${HOW_TO_GET_THEM}`,
+    );
   const outDir = cacheDirectory();
   mkdirSync(outDir, { recursive: true });
-  const target = join(outDir, 'kube-apiserver');
-  const partial = `${target}.partial-${process.pid}`;
+  const partialDir = join(outDir, `.partial-${process.pid}`);
+  rmSync(partialDir, { recursive: true, force: true });
+  mkdirSync(partialDir);
   const pkg = 'k8s.io/component-base/version';
   const ldflags = [
     '-s -w',
@@ -107,11 +128,19 @@ export async function buildKubeApiserver(log: (line: string) => void = () => {})
     `-X ${pkg}.gitMinor=${KUBERNETES_VERSION.split('.')[1]}`,
     `-X ${pkg}.gitTreeState=clean`,
   ].join(' ');
-  log(`building kube-apiserver ${KUBERNETES_VERSION} with Go into ${outDir} (once; takes minutes)`);
+  log(`building ${names.join(', ')} ${KUBERNETES_VERSION} with Go into ${outDir} (once; takes minutes)`);
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(
       go,
-      ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', partial, 'k8s.io/kubernetes/cmd/kube-apiserver'],
+      [
+        'build',
+        '-trimpath',
+        `-ldflags=${ldflags}`,
+        // a trailing slash: one binary per package, named after it
+        '-o',
+        `${partialDir}/`,
+        ...names.map((name) => GO_PACKAGES[name]),
+      ],
       {
         cwd: toolsModuleDir,
         // -mod=mod lets go fill go.sum if a new Go needs more; -mod=readonly would refuse.
@@ -122,14 +151,25 @@ export async function buildKubeApiserver(log: (line: string) => void = () => {})
     child.on('error', reject);
     child.on('exit', resolve);
   });
-  if (code !== 0) {
-    rmSync(partial, { force: true });
-    throw new MissingBinariesError(
-      `building kube-apiserver with Go failed (exit ${code}); ${HOW_TO_GET_THEM}`,
-    );
+  try {
+    if (code !== 0)
+      throw new MissingBinariesError(
+        `building ${names.join(', ')} with Go failed (exit ${code}); ${HOW_TO_GET_THEM}`,
+      );
+    const built = {} as Record<GoBuiltBinary, string>;
+    for (const name of names) {
+      built[name] = join(outDir, name);
+      renameSync(join(partialDir, name), built[name]);
+    }
+    return built;
+  } finally {
+    rmSync(partialDir, { recursive: true, force: true });
   }
-  renameSync(partial, target);
-  return target;
+}
+
+/** Builds kube-apiserver into the cache with Go (minutes, once per machine). */
+export async function buildKubeApiserver(log: (line: string) => void = () => {}): Promise<string> {
+  return (await buildWithGo(['kube-apiserver'], log))['kube-apiserver'];
 }
 
 /** Finds the binaries, building kube-apiserver when allowed and needed. */
@@ -158,4 +198,104 @@ function versionOf(binary: string): string {
   const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   const match = /v?(\d+\.\d+\.\d+)/.exec(`${out.stdout ?? ''}`);
   return match?.[1] ? `v${match[1]}` : 'unknown version';
+}
+
+/** Everything the real one-node cluster (test/harness/node) runs. */
+export interface NodeBinaries extends ControlPlaneBinaries {
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubelet: string;
+  kubeProxy: string;
+  /** The static pause program that goes into the pause image. */
+  pause: string;
+  containerd: string;
+  ctr: string;
+  /** Where the CNI plugins (bridge, host-local, loopback, portmap) are. */
+  cniBinDir: string;
+}
+
+const NODE_RUNTIME_HINT =
+  'apt-get install containerd runc containernetworking-plugins iptables conntrack util-linux';
+
+const NODE_GO_BINARIES: readonly GoBuiltBinary[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'pause',
+];
+
+/** Debian puts the CNI plugins in /usr/lib/cni; the upstream tarball in /opt/cni/bin. */
+function findCniBinDir(): string | undefined {
+  return ['/usr/lib/cni', '/opt/cni/bin'].find((dir) => isExecutable(join(dir, 'bridge')));
+}
+
+/**
+ * Finds (building what is missing, in one `go build`, when allowed) the Kubernetes binaries of a
+ * real node, and checks that the container runtime from Debian is installed.
+ */
+export async function ensureNodeBinaries(opts: {
+  build: boolean;
+  log?: (line: string) => void;
+}): Promise<NodeBinaries> {
+  const found = locateBinaries();
+  if (!found.etcd) throw new MissingBinariesError(`etcd not found: ${HOW_TO_GET_THEM}`);
+  const assets = process.env.KUBEBUILDER_ASSETS || undefined;
+  const paths = {} as Record<GoBuiltBinary, string>;
+  const missing: GoBuiltBinary[] = [];
+  for (const name of NODE_GO_BINARIES) {
+    const candidates = [
+      name === 'kube-apiserver' ? found.kubeApiserver : undefined,
+      assets && join(assets, name),
+      join(cacheDirectory(), name),
+    ];
+    const path = candidates.find((p): p is string => !!p && isExecutable(p));
+    if (path) paths[name] = path;
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    if (!opts.build)
+      throw new MissingBinariesError(
+        `${missing.join(', ')} not found in ${cacheDirectory()}: ${HOW_TO_GET_THEM}`,
+      );
+    Object.assign(paths, await buildWithGo(missing, opts.log));
+  }
+  const runtime = {
+    containerd:
+      onPath('containerd') ?? (isExecutable('/usr/bin/containerd') ? '/usr/bin/containerd' : undefined),
+    ctr: onPath('ctr') ?? (isExecutable('/usr/bin/ctr') ? '/usr/bin/ctr' : undefined),
+    runc: onPath('runc') ?? (isExecutable('/usr/sbin/runc') ? '/usr/sbin/runc' : undefined),
+    iptables: onPath('iptables') ?? (isExecutable('/usr/sbin/iptables') ? '/usr/sbin/iptables' : undefined),
+    nsenter: onPath('nsenter'),
+    unshare: onPath('unshare'),
+    cniBinDir: findCniBinDir(),
+  };
+  const absent = Object.entries(runtime)
+    .filter(([, path]) => !path)
+    .map(([name]) => name);
+  if (absent.length > 0)
+    throw new MissingBinariesError(
+      `the node's runtime is incomplete (${absent.join(', ')} not found): ${NODE_RUNTIME_HINT}`,
+    );
+  return {
+    kubeApiserver: paths['kube-apiserver'],
+    etcd: found.etcd,
+    kubeControllerManager: paths['kube-controller-manager'],
+    kubeScheduler: paths['kube-scheduler'],
+    kubelet: paths.kubelet,
+    kubeProxy: paths['kube-proxy'],
+    pause: paths.pause,
+    containerd: runtime.containerd!,
+    ctr: runtime.ctr!,
+    cniBinDir: runtime.cniBinDir!,
+    description:
+      `Kubernetes ${versionOf(paths.kubelet)} (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy in ${dirname(paths.kubelet)}), ` +
+      `etcd ${versionOf(found.etcd)}, ${firstLine(runtime.containerd!, ['--version'])}, ${firstLine(runtime.runc!, ['--version'])}`,
+  };
+}
+
+function firstLine(binary: string, args: string[]): string {
+  const out = spawnSync(binary, args, { encoding: 'utf8', timeout: 10_000 });
+  return `${out.stdout ?? ''}`.split('\n')[0]?.trim() || binary;
 }

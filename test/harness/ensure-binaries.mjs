@@ -1,12 +1,15 @@
-// Called by .ci/run before `npm test`: makes sure kube-apiserver and etcd exist for the e2e
-// layer, building kube-apiserver with Go into the cache when needed, and prints one line
-// saying what it used. Exits 1 with one line saying how to get them when it cannot.
+// Called by .ci/run before `npm test`: makes sure the Kubernetes binaries exist — kube-apiserver
+// and etcd for the e2e layer, and kube-controller-manager, kube-scheduler, kubelet, kube-proxy
+// and the pause program for the real node of the cluster layer — building whatever is missing
+// with ONE `go build` into the cache, and checks the node's container runtime (containerd, runc,
+// CNI plugins). Prints one line saying what it used; exits 1 with one line saying how to get
+// them when it cannot.
 import { tsImport } from 'tsx/esm/api';
 
-const { ensureBinaries } = await tsImport('./binaries.ts', import.meta.url);
+const { ensureNodeBinaries } = await tsImport('./binaries.ts', import.meta.url);
 const started = Date.now();
 try {
-  const binaries = await ensureBinaries({
+  const binaries = await ensureNodeBinaries({
     build: true,
     log: (line) => console.log(`ensure-binaries: ${line}`),
   });
