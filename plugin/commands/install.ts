@@ -203,6 +203,7 @@ export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<v
     {
       objects: k8s.KubernetesObjectApi.makeApiClient(resources.kubeConfig),
       core: resources.kubeConfig.makeApiClient(k8s.CoreV1Api),
+      crds: resources.kubeConfig.makeApiClient(k8s.ApiextensionsV1Api),
       server: resources.server,
     },
     io,

@@ -3,7 +3,7 @@
 // (its Deployment rolled out, or --webhook-url answering /readyz), with the caBundle already
 // set; when the webhook does not come up in time, install says why in one line from the pods'
 // state and removes configurations that no replica could answer.
-import type { CoreV1Api, KubernetesObjectApi, V1Pod } from '@kubernetes/client-node';
+import type { ApiextensionsV1Api, CoreV1Api, KubernetesObjectApi, V1Pod } from '@kubernetes/client-node';
 import { describeApiFailure } from '../../shared/kube/api-errors.js';
 import { UserError, type DryRunMode } from '../global.js';
 import type { CommandIO } from '../io.js';
@@ -26,6 +26,12 @@ const POLL_MS = 1000;
 export interface ClusterAccess {
   objects: KubernetesObjectApi;
   core: CoreV1Api;
+  /**
+   * CRDs go through this API's patch, which sends its body as it is: KubernetesObjectApi
+   * serializes by the client's model, whose schema type knows `xKubernetesValidations` but
+   * not the wire name `x-kubernetes-validations`, and so dropped every CEL rule and list type.
+   */
+  crds: ApiextensionsV1Api;
   server: string;
 }
 
@@ -80,14 +86,27 @@ export class Installer {
     const k8s = await import('@kubernetes/client-node');
     for (const o of objects) {
       try {
-        await this.cluster.objects.patch(
-          o,
-          undefined,
-          this.dryRun,
-          FIELD_MANAGER,
-          true,
-          k8s.PatchStrategy.ServerSideApply,
-        );
+        if (o.kind === 'CustomResourceDefinition') {
+          await this.cluster.crds.patchCustomResourceDefinition(
+            {
+              name: o.metadata.name,
+              body: o,
+              fieldManager: FIELD_MANAGER,
+              force: true,
+              ...(this.dryRun ? { dryRun: this.dryRun } : {}),
+            },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+          );
+        } else {
+          await this.cluster.objects.patch(
+            o,
+            undefined,
+            this.dryRun,
+            FIELD_MANAGER,
+            true,
+            k8s.PatchStrategy.ServerSideApply,
+          );
+        }
       } catch (err) {
         throw this.apiError(err, 'apply', o);
       }
