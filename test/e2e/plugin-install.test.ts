@@ -320,17 +320,45 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     assert.deepEqual([report.webhookVersion, report.agentVersion], ['9.9.9-test', '9.9.9-test']);
   });
 
+  it('an upgrade whose webhook never comes up, with no old replica left: the registered configurations are removed', async () => {
+    assert.equal(
+      await names(WEBHOOK_KINDS).then((n) => n.split('\n').length),
+      2,
+      'registered by the run before',
+    );
+    // stand-in for the Deployment controller: the old replicas are gone, none of the new one is available
+    await patchStatus(['-n', 'liqo', 'deployment', 'liqo-webhook'], {
+      replicas: 0,
+      updatedReplicas: 0,
+      readyReplicas: 0,
+      availableReplicas: 0,
+      conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }],
+    });
+    const r = await liqo(['install', '--image', `${TEST_IMAGE}-next`, '--timeout', '3s']);
+    assert.equal(r.code, 1, r.stderr);
+    const errors = errorLines(r);
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(
+      errors[0]!,
+      /^error: deployment\.apps\/liqo-webhook not ready after --timeout 3s: .*; removed webhook configurations liqo-webhook \(nothing could answer them\), so writes are not blocked$/,
+    );
+    assert.equal(await names(WEBHOOK_KINDS), '');
+  });
+
   it('uninstall removes the webhook configurations first, then the rest; the CRDs only with --delete-crds', async () => {
+    const planned = await liqo(['uninstall', '--dry-run=client']);
+    assert.equal(planned.code, 0, planned.stderr);
+    const lines = planned.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), [
+      'mutatingwebhookconfiguration.admissionregistration.k8s.io/liqo-webhook deleted (dry run)',
+      'validatingwebhookconfiguration.admissionregistration.k8s.io/liqo-webhook deleted (dry run)',
+    ]);
+    assert.match(lines[2]!, /^daemonset\.apps\/liqo-discovery-agent deleted/);
     const r = await liqo(['uninstall']);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
     assert.match(
-      lines[0]!,
-      /^mutatingwebhookconfiguration\.admissionregistration\.k8s\.io\/liqo-webhook deleted$/,
-    );
-    assert.match(
-      lines[1]!,
-      /^validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/liqo-webhook deleted$/,
+      r.stdout,
+      /^daemonset\.apps\/liqo-discovery-agent deleted\ndeployment\.apps\/liqo-webhook deleted\n/,
     );
     assert.doesNotMatch(r.stdout, /customresourcedefinition|namespace\//);
     assert.equal(await names(WEBHOOK_KINDS), '');
