@@ -12,6 +12,7 @@ import {
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import { foreignClusterRules, formatFieldError, normaliseAuthUrl } from '../shared/rules/index.js';
+import type { RuleOptions } from '../shared/rules/types.js';
 import { comparableAuthUrl, findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
 import { UserError, type DryRunMode } from './global.js';
 
@@ -33,6 +34,15 @@ export interface JoinRequest {
   ownClusterId: string | undefined;
   /** Already-listed ForeignClusters, to spare a request (discover has them). */
   existing?: ForeignCluster[];
+  /** For --dry-run=client: the webhook's rule options (plugin/admission-policy.ts) and where warnings go. */
+  clientSide?: ClientSideCheck;
+}
+
+export interface ClientSideCheck {
+  options: RuleOptions;
+  /** Why the webhook's options could not be read; said with a refusal. */
+  unreadable?: string;
+  onWarning: (warning: string) => void;
 }
 
 export async function joinCluster(resources: LiqoResources, req: JoinRequest): Promise<JoinOutcome> {
@@ -95,7 +105,7 @@ async function createForeignCluster(
     },
   };
   if (req.dryRun === 'client') {
-    return { name, action: 'created', foreignCluster: checkClientSide(desired, undefined) };
+    return { name, action: 'created', foreignCluster: checkClientSide(desired, undefined, req.clientSide) };
   }
   const stored = await resources.foreignClusters.create(desired, { dryRun: req.dryRun === 'server' });
   return { name, action: 'created', foreignCluster: stored };
@@ -137,23 +147,31 @@ async function updateForeignCluster(
   if (Object.keys(patch).length === 0) return { name, action: 'unchanged', foreignCluster: current };
   if (req.dryRun === 'client') {
     const merged = mergePatch(current, patch) as ForeignCluster;
-    return { name, action: 'configured', foreignCluster: checkClientSide(merged, current) };
+    return { name, action: 'configured', foreignCluster: checkClientSide(merged, current, req.clientSide) };
   }
   const stored = await resources.foreignClusters.patch(name, patch, { dryRun: req.dryRun === 'server' });
   return { name, action: 'configured', foreignCluster: stored };
 }
 
-/** --dry-run=client: the webhook's own defaulting and validation, run here. */
-function checkClientSide(obj: ForeignCluster, old: ForeignCluster | undefined): ForeignCluster {
+/** --dry-run=client: the webhook's own defaulting and validation, with its options, run here. */
+function checkClientSide(
+  obj: ForeignCluster,
+  old: ForeignCluster | undefined,
+  check: ClientSideCheck | undefined,
+): ForeignCluster {
   const defaulted = foreignClusterRules.applyDefaults(obj, old);
-  const result = foreignClusterRules.validate(defaulted, old);
+  const result = foreignClusterRules.validate(defaulted, old, check?.options);
   const first = result.errors[0];
   if (first) {
     const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+    const unsure = check?.unreadable
+      ? `; judged with the webhook's defaults, its own settings could not be read (${check.unreadable}): --dry-run=server asks it`
+      : '';
     throw new UserError(
-      `ForeignCluster "${obj.metadata.name}" would be refused: ${formatFieldError(first)}${more}`,
+      `ForeignCluster "${obj.metadata.name}" would be refused: ${formatFieldError(first)}${more}${unsure}`,
     );
   }
+  for (const warning of result.warnings) check?.onWarning(warning);
   return defaulted;
 }
 

@@ -69,7 +69,8 @@ export async function parseWebhookArgs(args: string[]): Promise<WebhookCliOption
       'allow-loopback-auth-url': {
         type: 'boolean',
         default: false,
-        describe: 'Accept loopback hosts in spec.authUrl (local sandboxes only)',
+        describe:
+          'Accept loopback hosts in spec.authUrl (local sandboxes only); with --bootstrap-tls also noted on the ValidatingWebhookConfiguration for client-side dry runs',
       },
       'log-level': { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log level' },
       'bootstrap-tls': {
@@ -246,6 +247,7 @@ export async function runWebhook(o: WebhookCliOptions): Promise<void> {
       servingValidityMs: o.servingCertValidity,
       renewBeforeMs: o.renewBefore,
       caValidityMs: o.caValidity,
+      allowLoopbackAuthUrl: o.allowLoopbackAuthUrl,
       log,
     });
   }

@@ -3,8 +3,10 @@
 import type { ForeignCluster } from '../../shared/api/index.js';
 import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
 import type { CommandModule } from '../command.js';
+import { readForeignClusterRuleOptions } from '../admission-policy.js';
 import {
   connect,
+  debug,
   dryRunOption,
   dryRunSuffix,
   parseDuration,
@@ -16,7 +18,7 @@ import { fetchIdentityOrFail } from '../identity.js';
 import type { CommandIO } from '../io.js';
 import { fcResourceName, findForeignCluster } from '../foreign-clusters.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
-import { joinCluster } from '../peering.js';
+import { joinCluster, type ClientSideCheck } from '../peering.js';
 
 export interface JoinOptions extends GlobalOptions {
   target: string;
@@ -66,6 +68,7 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
     timeoutMs: parseDuration(opts.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
   });
+  const clientSide = mode === 'client' ? await clientSideCheck(resources, opts, io) : undefined;
   const outcome = await joinCluster(resources, {
     identity,
     // a target naming a ForeignCluster updates that one (and refuses if /ids answers as another)
@@ -76,6 +79,7 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
         : {}),
     dryRun: mode,
     ownClusterId: await resources.readOwnClusterId(),
+    ...(clientSide ? { clientSide } : {}),
   });
   if (identity.trustMode === 'Untrusted' && outcome.action !== 'unchanged') {
     const why = identity.untrustedReason ? ` (${identity.untrustedReason})` : '';
@@ -92,6 +96,27 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
   }
   if (format === 'json' || format === 'yaml') return printData(io, format, shown);
   if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
+}
+
+/** The webhook's published rule options (one LIST), and its warnings printed as the API server's are. */
+async function clientSideCheck(
+  resources: LiqoResources,
+  opts: JoinOptions,
+  io: CommandIO,
+): Promise<ClientSideCheck> {
+  const published = await readForeignClusterRuleOptions(
+    resources,
+    parseDuration(opts.requestTimeout, '--request-timeout') ?? 0,
+  );
+  debug(
+    opts,
+    io,
+    1,
+    published.unreadable
+      ? `cannot read the webhook's settings, using its defaults: ${published.unreadable}`
+      : `the webhook's settings: loopback auth URLs ${published.options.allowLoopback ? 'allowed' : 'refused'}`,
+  );
+  return { ...published, onWarning: (w) => io.stderr.write(`Warning: ${w}\n`) };
 }
 
 /** A URL is used as given; anything else names a ForeignCluster (by name or cluster id). */

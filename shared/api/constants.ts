@@ -31,6 +31,12 @@ export const ANNOTATION_LAST_SEEN = 'discovery.liqo.io/last-seen';
  * longer equals it, a user changed it and the agent leaves it alone.
  */
 export const ANNOTATION_AGENT_JOIN = 'discovery.liqo.io/agent-join';
+/**
+ * On the ValidatingWebhookConfiguration: "true" when the webhook runs with
+ * --allow-loopback-auth-url, "false" otherwise. The webhook (--bootstrap-tls) keeps it current;
+ * `kubectl liqo join --dry-run=client` reads it to judge authUrl as the webhook would.
+ */
+export const ANNOTATION_ALLOW_LOOPBACK_AUTH_URL = 'webhook.liqo.io/allow-loopback-auth-url';
 /** Condition type the agent sets on a ForeignCluster whose identity it fills from /ids. */
 export const CONDITION_IDENTITY_RESOLVED = 'IdentityResolved';
 

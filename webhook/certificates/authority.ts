@@ -168,3 +168,19 @@ export function caBundlePatch(
   });
   return ops;
 }
+
+/**
+ * JSON Patch operations making `metadata.annotations[key]` equal `value` (none when it already
+ * is): how the webhook publishes its admission policy on its configuration.
+ */
+export function annotationPatch(
+  annotations: Record<string, string> | undefined,
+  key: string,
+  value: string,
+): Array<{ op: 'add'; path: string; value: unknown }> {
+  if (annotations?.[key] === value) return [];
+  if (!annotations) return [{ op: 'add', path: '/metadata/annotations', value: { [key]: value } }];
+  // RFC 6901: "~" and "/" in a key are written "~0" and "~1"
+  const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
+  return [{ op: 'add', path: `/metadata/annotations/${escaped}`, value }];
+}

@@ -6,7 +6,9 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { PemKeyPair } from '../../shared/tls/certificates.js';
 import { describeApiFailure } from '../../shared/kube/api-errors.js';
 import { errorText, type Logger } from '../logger.js';
+import { ANNOTATION_ALLOW_LOOPBACK_AUTH_URL } from '../../shared/api/constants.js';
 import {
+  annotationPatch,
   caBundlePatch,
   caProblem,
   issueCertificateAuthority,
@@ -31,6 +33,11 @@ export interface TlsBootstrapOptions {
   renewBeforeMs: number;
   /** Default one year. */
   caValidityMs?: number;
+  /**
+   * The webhook's --allow-loopback-auth-url, published as an annotation on the
+   * ValidatingWebhookConfiguration so that a client-side dry run judges authUrl the same way.
+   */
+  allowLoopbackAuthUrl?: boolean;
   log: Logger;
 }
 
@@ -148,12 +155,14 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
   const configurations = [
     {
       kind: 'MutatingWebhookConfiguration',
+      publishesPolicy: false,
       read: () => admission.readMutatingWebhookConfiguration({ name: opts.webhookConfigurationName }),
       patch: (body: unknown) =>
         admission.patchMutatingWebhookConfiguration({ name: opts.webhookConfigurationName, body }, jsonPatch),
     },
     {
       kind: 'ValidatingWebhookConfiguration',
+      publishesPolicy: true,
       read: () => admission.readValidatingWebhookConfiguration({ name: opts.webhookConfigurationName }),
       patch: (body: unknown) =>
         admission.patchValidatingWebhookConfiguration(
@@ -163,26 +172,43 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
     },
   ];
 
-  /** Writes the bundle into every webhook of both configurations; false if one is missing. */
+  const policyValue = String(opts.allowLoopbackAuthUrl === true);
+
+  /**
+   * Writes the bundle into every webhook of both configurations, and the loopback policy onto
+   * the validating one; false if one is missing.
+   */
   async function injectCaBundle(bundle: string): Promise<boolean> {
     let complete = true;
     for (const config of configurations) {
       const target = { kind: config.kind, name: opts.webhookConfigurationName };
       for (let attempt = 0; ; attempt++) {
         let webhooks: WebhookEntry[] | undefined;
+        let annotations: Record<string, string> | undefined;
         try {
-          webhooks = (await config.read()).webhooks as WebhookEntry[] | undefined;
+          const current = await config.read();
+          webhooks = current.webhooks as WebhookEntry[] | undefined;
+          annotations = current.metadata?.annotations;
         } catch (err) {
           if (statusOf(err) !== 404) throw apiError(err, 'get', target);
           log.warn({ ...target }, 'webhook configuration not found; will write its caBundle once it exists');
           complete = false;
           break;
         }
-        const ops = caBundlePatch(webhooks, bundle);
-        if (ops.length === 0) break;
+        const caOps = caBundlePatch(webhooks, bundle);
+        const policyOps = config.publishesPolicy
+          ? annotationPatch(annotations, ANNOTATION_ALLOW_LOOPBACK_AUTH_URL, policyValue)
+          : [];
+        if (caOps.length === 0 && policyOps.length === 0) break;
         try {
-          await config.patch(ops);
-          log.info({ ...target, webhooks: ops.length / 2 }, 'caBundle written');
+          await config.patch([...caOps, ...policyOps]);
+          if (caOps.length) log.info({ ...target, webhooks: caOps.length / 2 }, 'caBundle written');
+          if (policyOps.length) {
+            log.info(
+              { ...target, [ANNOTATION_ALLOW_LOOPBACK_AUTH_URL]: policyValue },
+              'loopback policy published',
+            );
+          }
           break;
         } catch (err) {
           // 422: a `test` failed because the list changed under us; read again.
