@@ -156,6 +156,14 @@ export class Installer {
 
   /** Creates the object when absent; never changes an existing one. */
   async createIfAbsent(o: ManifestObject): Promise<void> {
+    if (this.settings.mode === 'server') {
+      // a server dry run did not really create the CRD, so its kind may not be served yet
+      const exists = await this.read(o).catch(() => undefined);
+      this.io.stdout.write(
+        `${describeObject(o)} ${exists ? 'unchanged (exists)' : 'created'}${this.suffix()}\n`,
+      );
+      return;
+    }
     if (await this.read(o)) {
       this.io.stdout.write(`${describeObject(o)} unchanged (exists; install never overwrites it)\n`);
       return;
@@ -312,11 +320,16 @@ export class Installer {
     await this.apply(plan.crds);
     await this.waitEstablished(plan.crds);
     await this.createIfAbsent(clusterConfig);
+    const namespace = plan.webhook[0]?.metadata.namespace ?? plan.namespaces[0]?.metadata.name ?? 'liqo';
+    if (this.settings.mode === 'server' && plan.namespaces[0] && !(await this.read(plan.namespaces[0]))) {
+      throw new UserError(
+        `--dry-run=server: namespace ${namespace} does not exist yet, so the API server cannot check the objects in it (--dry-run=client prints them)`,
+      );
+    }
     await this.apply(plan.base);
 
     // the webhook: available first, registered after
     let configurations = plan.webhookConfigurations;
-    const namespace = plan.webhook[0]?.metadata.namespace ?? plan.namespaces[0]?.metadata.name ?? 'liqo';
     if (this.settings.mode === 'none') {
       let failure: string | undefined;
       let available = 0;

@@ -108,6 +108,17 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     assert.ok(kinds.indexOf('MutatingWebhookConfiguration') > kinds.indexOf('Deployment'));
     assert.equal(kinds.at(-1), 'DaemonSet');
     assert.equal(await names('crd'), '');
+    // a server dry run on a cluster without the namespace stops where the server cannot check
+    const server = await liqo(['install', '--dry-run=server']);
+    assert.equal(server.code, 1);
+    assert.match(
+      server.stdout,
+      /customresourcedefinition\.apiextensions\.k8s\.io\/foreignclusters\.discovery\.liqo\.io serverside-applied \(server dry run\)/,
+    );
+    assert.deepEqual(errorLines(server), [
+      'error: --dry-run=server: namespace liqo does not exist yet, so the API server cannot check the objects in it (--dry-run=client prints them)',
+    ]);
+    assert.equal(await names('crd'), '');
 
     const outside = await liqo(['install', '--dry-run', '--webhook-url', webhookUrl, '--without-agent']);
     const shaped = parseAllDocuments(outside.stdout).map(
