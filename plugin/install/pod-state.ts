@@ -22,9 +22,13 @@ function oneLine(text: string | undefined, max = 200): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** The kubelet's pull error without its gRPC wrapping ("rpc error: code = NotFound desc = …"). */
+/**
+ * The kubelet's pull error without its gRPC wrapping ("rpc error: code = NotFound desc = …"),
+ * shortened in the middle: its end says what went wrong ("…: not found").
+ */
 function pullMessage(message: string | undefined): string {
-  return oneLine((message ?? '').replace(/^rpc error: code = \w+ desc = /, ''), 180);
+  const flat = oneLine((message ?? '').replace(/^rpc error: code = \w+ desc = /, ''), Infinity);
+  return flat.length > 180 ? `${flat.slice(0, 60)}…${flat.slice(-119)}` : flat;
 }
 
 function statusesOf(pod: V1Pod): V1ContainerStatus[] {
