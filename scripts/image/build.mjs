@@ -49,13 +49,13 @@ function parsePlatforms(text) {
 }
 
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
-const log = (line) => process.stderr.write(`${line}\n`);
+const logToStderr = (line) => process.stderr.write(`${line}\n`);
 
 /**
  * Builds the image for `platforms` into `outDir`; returns what it wrote: { reference,
  * archives: [{ path, platforms, digest, compressedBytes, uncompressedBytes, archiveBytes }] }.
  */
-export async function buildReleaseImage({ platforms, reference, outDir, sourceDateEpoch }) {
+export async function buildReleaseImage({ platforms, reference, outDir, sourceDateEpoch, log = () => {} }) {
   const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
   const bundleDir = await mkdtemp(join(tmpdir(), 'liqo-image-bundles-'));
   // esbuild names sources relative to the working directory in its comments: build from the
@@ -109,7 +109,7 @@ export async function buildReleaseImage({ platforms, reference, outDir, sourceDa
   }
 }
 
-async function writeRootfs({ platform, dir }) {
+async function writeRootfs({ platform, dir, log }) {
   const bundleDir = await mkdtemp(join(tmpdir(), 'liqo-image-bundles-'));
   process.chdir(REPO_ROOT);
   try {
@@ -137,8 +137,8 @@ async function main() {
   const platforms = parsePlatforms(values.platform ?? `linux/${hostPlatform().architecture}`);
   if (values.rootfs) {
     if (platforms.length !== 1) throw new Error('--rootfs: name one --platform');
-    await writeRootfs({ platform: platforms[0], dir: values.rootfs });
-    log(`wrote the image's files (linux/${platforms[0]}) into ${values.rootfs}`);
+    await writeRootfs({ platform: platforms[0], dir: values.rootfs, log: logToStderr });
+    logToStderr(`wrote the image's files (linux/${platforms[0]}) into ${values.rootfs}`);
     return;
   }
   const reference = values.reference ?? (await releaseImageReference());

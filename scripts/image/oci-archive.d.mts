@@ -53,3 +53,25 @@ export declare function writeOciArchive(options: {
   /** seconds since 1970; default $SOURCE_DATE_EPOCH, else 0 */
   sourceDateEpoch?: number;
 }): Promise<WrittenImage>;
+export interface ImageSpec {
+  layers: LayerSpec[];
+  config?: ImageConfigSpec;
+  platform?: OciPlatform;
+}
+/** One reference, several platforms: an image index (a registry's "manifest list"). */
+export declare function writeMultiPlatformOciArchive(options: {
+  out: string;
+  reference: string;
+  images: ImageSpec[];
+  sourceDateEpoch?: number;
+}): Promise<{
+  reference: string;
+  indexDigest: string;
+  archiveBytes: number;
+  images: Array<{
+    platform: OciPlatform;
+    manifestDigest: string;
+    configDigest: string;
+    layers: BuiltLayer[];
+  }>;
+}>;
