@@ -5,6 +5,7 @@
 // namespace the test creates, with its interfaces down (a machine with no network).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { main } from '../../plugin/main.js';
 import { captureIO } from '../../plugin/io.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { runCommand } from '../harness/kubectl.js';
-import { startBind, type RunningBind } from '../helpers/bind.js';
+import { startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
 import { createLan, tsxCommand, type NetnsHost, type NetnsLan } from '../helpers/netns.js';
 
@@ -160,6 +161,50 @@ describe('plugin: discover exit codes and warnings (integration, DNS only)', fun
     assert.equal(r.code, 0, r.stderrLines.join('\n'));
     assert.equal(r.stdout, '');
     assert.equal(r.stderrLines.at(-1), 'No clusters found on 1 domain.');
+  });
+
+  it('--watch says a source that keeps failing the same way once, not every round', async () => {
+    // the relay counts the queries, so the test sees the rounds go by
+    const relay = await startDnsRelay({ upstream: bind.server });
+    const child = spawn(
+      process.execPath,
+      [
+        ...tsxCommand('plugin/cli.ts').slice(1),
+        'discover',
+        '--watch',
+        '--no-lan',
+        '--interval',
+        '1s',
+        '-o',
+        'json',
+        '--domain',
+        'good.test',
+        '--domain',
+        'other.test',
+        '--dns-server',
+        relay.server,
+      ],
+      { env: { ...process.env, ...noKubeconfigEnv(), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((r) => setTimeout(r, 50));
+    };
+    try {
+      await until(() => stdout.includes('"ADDED"'));
+      const firstRound = relay.udpStats().queries;
+      await until(() => relay.udpStats().queries >= 3 * firstRound); // two more rounds at least
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+      await relay.stop();
+    }
+    const warnings = stderr.split('\n').filter((l) => l.startsWith('Warning: dns:other.test: '));
+    assert.equal(warnings.length, 1, stderr);
   });
 
   describe('the LAN, in a network namespace with its interfaces down', () => {
