@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import yargs from 'yargs';
-import { DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
+import { AGENT_LEASE_NAME, DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
 import type { AgentOptions } from './agent.js';
 
 /** The agent's options as the command line gives them: paths and switches, not live objects. */
@@ -81,7 +81,7 @@ export function parseCli(argv: string[]): CliOptions {
     })
     .option('lease-name', {
       type: 'string',
-      default: 'liqo-discovery-agent',
+      default: AGENT_LEASE_NAME,
       describe: 'the leader-election Lease in the Liqo namespace',
     })
     .option('lease-duration', {

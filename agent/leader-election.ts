@@ -5,6 +5,8 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { isConflict, isNotFound, kubeErrorMessage, type AgentKube } from './kube-access.js';
 import type { Logger } from './logger.js';
+import { ANNOTATION_VERSION } from '../shared/api/constants.js';
+import { RELEASE_VERSION } from '../shared/api/release.js';
 
 export interface LeaderElectionOptions {
   leaseName: string;
@@ -75,7 +77,7 @@ export class LeaderElector {
         await coordination.createNamespacedLease({
           namespace,
           body: {
-            metadata: { name, namespace },
+            metadata: { name, namespace, annotations: { [ANNOTATION_VERSION]: RELEASE_VERSION } },
             spec: {
               holderIdentity: identity,
               leaseDurationSeconds: this.opts.leaseDurationSeconds,
@@ -106,6 +108,11 @@ export class LeaderElector {
       return;
     }
     const takingOver = holder !== identity;
+    // the leader says which release it is (`kubectl liqo version` reads it)
+    lease.metadata = {
+      ...lease.metadata,
+      annotations: { ...lease.metadata?.annotations, [ANNOTATION_VERSION]: RELEASE_VERSION },
+    };
     lease.spec = {
       ...spec,
       holderIdentity: identity,

@@ -1,8 +1,11 @@
 // kubectl liqo version: this plugin's version, and the webhook's and agent's as deployed.
 // Neither server has a /version endpoint we can rely on, so their versions come from the webhook
 // Deployment and the agent DaemonSet (the app.kubernetes.io/version label, else the image
-// tag); "unknown" otherwise.
-import pkg from '../../package.json' with { type: 'json' };
+// tag), else from what the running programs publish (annotation discovery.liqo.io/version on
+// the webhook's ValidatingWebhookConfiguration and on the agent's Lease); "unknown" otherwise.
+import { AGENT_LEASE_NAME, ANNOTATION_VERSION } from '../../shared/api/constants.js';
+import { RELEASE_VERSION } from '../../shared/api/release.js';
+import { WEBHOOK_CONFIGURATION } from '../install/objects.js';
 import type { CommandModule } from '../command.js';
 import { connect, kubeconfigAvailable, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
@@ -21,7 +24,7 @@ export interface VersionReport {
   serverError?: string;
 }
 
-export const CLIENT_VERSION: string = pkg.version;
+export const CLIENT_VERSION: string = RELEASE_VERSION;
 
 export const versionCommand: CommandModule<VersionOptions> = {
   command: 'version',
@@ -79,8 +82,29 @@ async function addServerVersions(report: VersionReport, opts: VersionOptions, io
       if (/webhook/.test(name) && version) report.webhookVersion = version;
       if (/agent|discovery/.test(name) && version) report.agentVersion = version;
     }
+    // not installed as our workloads (the sandbox, programs run by hand): what the running
+    // programs published about themselves
+    const annotated = (o: { metadata?: { annotations?: Record<string, string> } }) =>
+      o.metadata?.annotations?.[ANNOTATION_VERSION];
+    const absent = () => undefined;
+    const [webhookConfiguration, lease] = await Promise.all([
+      report.webhookVersion
+        ? undefined
+        : resources.kubeConfig
+            .makeApiClient(k8s.AdmissionregistrationV1Api)
+            .readValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION })
+            .catch(absent),
+      report.agentVersion
+        ? undefined
+        : resources.kubeConfig
+            .makeApiClient(k8s.CoordinationV1Api)
+            .readNamespacedLease({ name: AGENT_LEASE_NAME, namespace: resources.liqoNamespace })
+            .catch(absent),
+    ]);
+    report.webhookVersion ??= webhookConfiguration && annotated(webhookConfiguration);
+    report.agentVersion ??= lease && annotated(lease);
     if (!report.webhookVersion && !report.agentVersion) {
-      report.serverError = `no webhook Deployment or agent DaemonSet with a version in namespace ${resources.liqoNamespace}`;
+      report.serverError = `no webhook or agent found in namespace ${resources.liqoNamespace} (no Deployment/DaemonSet with a version, no ${ANNOTATION_VERSION} annotation on ValidatingWebhookConfiguration ${WEBHOOK_CONFIGURATION} or Lease ${AGENT_LEASE_NAME})`;
     }
   } catch (err) {
     report.serverError = (err as Error).message.split('\n')[0];

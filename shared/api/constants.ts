@@ -37,6 +37,14 @@ export const ANNOTATION_AGENT_JOIN = 'discovery.liqo.io/agent-join';
  * `kubectl liqo join --dry-run=client` reads it to judge authUrl as the webhook would.
  */
 export const ANNOTATION_ALLOW_LOOPBACK_AUTH_URL = 'webhook.liqo.io/allow-loopback-auth-url';
+/**
+ * The release of the program that keeps this object: the webhook writes it on its
+ * ValidatingWebhookConfiguration, the agent on its Lease. `kubectl liqo version` reads it where
+ * the programs do not run as our Deployment/DaemonSet (the sandbox, a webhook run by hand).
+ */
+export const ANNOTATION_VERSION = 'discovery.liqo.io/version';
+/** The agent's leader-election Lease in the Liqo namespace (its --lease-name default). */
+export const AGENT_LEASE_NAME = 'liqo-discovery-agent';
 /** Condition type the agent sets on a ForeignCluster whose identity it fills from /ids. */
 export const CONDITION_IDENTITY_RESOLVED = 'IdentityResolved';
 

@@ -409,12 +409,12 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     await liqo(['search-domain', 'remove', 'example.org']);
   });
 
-  it("version prints the client version, the servers' as unknown when not deployed; -o json", async () => {
+  it("version prints the client version, the running webhook's (not deployed: from its configuration), no agent here; -o json", async () => {
     const r = await liqo(['version']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^Client Version: \d+\.\d+\.\d+\nWebhook Version: unknown\nAgent Version: unknown\n$/,
+      /^Client Version: (\d+\.\d+\.\d+)\nWebhook Version: \1\nAgent Version: unknown\n$/,
     );
     const json = JSON.parse((await liqo(['version', '-o', 'json'])).stdout) as {
       clientVersion: { version: string };

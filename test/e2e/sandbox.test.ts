@@ -8,6 +8,7 @@ import { shellWith } from '../harness/kubectl.js';
 import { httpGet } from '../harness/network.js';
 import { REPO_ROOT } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
+import { installPluginOnPath } from './plugin-helpers.js';
 
 const SANDBOX = join(REPO_ROOT, 'scripts/sandbox.mjs');
 
@@ -182,6 +183,16 @@ EOF`,
       if (found === '') await new Promise((resolve) => setTimeout(resolve, 500));
     }
     assert.equal(found, b.clusterId);
+
+    // `version` in a sandbox: the webhook and agent run as processes, and say which release they are
+    const plugin = await installPluginOnPath();
+    try {
+      const v = await plugin.run(['version'], { env: { KUBECONFIG: a.kubeconfig } });
+      assert.equal(v.code, 0, v.stderr);
+      assert.match(v.stdout, /^Client Version: (\d+\.\d+\.\d+)\nWebhook Version: \1\nAgent Version: \1\n$/);
+    } finally {
+      plugin.remove();
+    }
 
     for (const s of [a, b]) s.child.kill('SIGINT');
     assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);

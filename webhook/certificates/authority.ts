@@ -178,9 +178,21 @@ export function annotationPatch(
   key: string,
   value: string,
 ): Array<{ op: 'add'; path: string; value: unknown }> {
-  if (annotations?.[key] === value) return [];
-  if (!annotations) return [{ op: 'add', path: '/metadata/annotations', value: { [key]: value } }];
+  return annotationsPatch(annotations, { [key]: value });
+}
+
+/** The same for several annotations at once (one `add` of the whole map when there is none). */
+export function annotationsPatch(
+  annotations: Record<string, string> | undefined,
+  wanted: Record<string, string>,
+): Array<{ op: 'add'; path: string; value: unknown }> {
+  const changed = Object.entries(wanted).filter(([key, value]) => annotations?.[key] !== value);
+  if (changed.length === 0) return [];
+  if (!annotations) return [{ op: 'add', path: '/metadata/annotations', value: { ...wanted } }];
   // RFC 6901: "~" and "/" in a key are written "~0" and "~1"
-  const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
-  return [{ op: 'add', path: `/metadata/annotations/${escaped}`, value }];
+  return changed.map(([key, value]) => ({
+    op: 'add' as const,
+    path: `/metadata/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+    value,
+  }));
 }

@@ -6,9 +6,10 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { PemKeyPair } from '../../shared/tls/certificates.js';
 import { describeApiFailure } from '../../shared/kube/api-errors.js';
 import { errorText, type Logger } from '../logger.js';
-import { ANNOTATION_ALLOW_LOOPBACK_AUTH_URL } from '../../shared/api/constants.js';
+import { ANNOTATION_ALLOW_LOOPBACK_AUTH_URL, ANNOTATION_VERSION } from '../../shared/api/constants.js';
+import { RELEASE_VERSION } from '../../shared/api/release.js';
 import {
-  annotationPatch,
+  annotationsPatch,
   caBundlePatch,
   caProblem,
   issueCertificateAuthority,
@@ -173,6 +174,11 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
   ];
 
   const policyValue = String(opts.allowLoopbackAuthUrl === true);
+  /** What the validating configuration carries: the loopback policy, and which webhook keeps it. */
+  const published = {
+    [ANNOTATION_ALLOW_LOOPBACK_AUTH_URL]: policyValue,
+    [ANNOTATION_VERSION]: RELEASE_VERSION,
+  };
 
   /**
    * Writes the bundle into every webhook of both configurations, and the loopback policy onto
@@ -196,18 +202,13 @@ export async function bootstrapTls(opts: TlsBootstrapOptions): Promise<TlsBootst
           break;
         }
         const caOps = caBundlePatch(webhooks, bundle);
-        const policyOps = config.publishesPolicy
-          ? annotationPatch(annotations, ANNOTATION_ALLOW_LOOPBACK_AUTH_URL, policyValue)
-          : [];
+        const policyOps = config.publishesPolicy ? annotationsPatch(annotations, published) : [];
         if (caOps.length === 0 && policyOps.length === 0) break;
         try {
           await config.patch([...caOps, ...policyOps]);
           if (caOps.length) log.info({ ...target, webhooks: caOps.length / 2 }, 'caBundle written');
           if (policyOps.length) {
-            log.info(
-              { ...target, [ANNOTATION_ALLOW_LOOPBACK_AUTH_URL]: policyValue },
-              'loopback policy published',
-            );
+            log.info({ ...target, ...published }, 'loopback policy and version published');
           }
           break;
         } catch (err) {
