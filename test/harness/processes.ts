@@ -3,6 +3,7 @@
 // Ctrl-C, and (through the kernel's parent-death signal) even when that process is killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:net';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -15,6 +16,11 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
   /** The last lines of its log, for error messages. */
   tail(lines?: number): string;
+  /**
+   * Sends a message, and optionally a listening server's socket, over the IPC channel (only for
+   * a Node program started with `ipc: true`); resolves once it is handed over.
+   */
+  send(message: unknown, server?: Server): Promise<void>;
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -57,7 +63,13 @@ export function startProcess(
   name: string,
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  opts: {
+    logFile: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Open Node's IPC channel (fd 3) to a Node program, for send(). */
+    ipc?: boolean;
+  },
 ): ManagedProcess {
   installExitHook();
   const logFd = openSync(opts.logFile, 'a');
@@ -66,7 +78,7 @@ export function startProcess(
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
     : [command, args];
   const child = spawn(file, argv, {
-    stdio: ['ignore', logFd, logFd],
+    stdio: opts.ipc ? ['ignore', logFd, logFd, 'ipc'] : ['ignore', logFd, logFd],
     env: opts.env ?? process.env,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
@@ -101,6 +113,12 @@ export function startProcess(
     exited,
     isRunning: () => alive,
     tail,
+    send(message, server) {
+      return new Promise((resolve, reject) => {
+        if (!child.send) return reject(new Error(`${name}: started without an IPC channel`));
+        child.send(message as object, server, (err) => (err ? reject(err) : resolve()));
+      });
+    },
     async stop(graceMs = 5000) {
       if (!alive) return;
       safeKill(pid, 'SIGTERM');
