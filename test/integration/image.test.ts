@@ -94,6 +94,7 @@ describe('the release image (npm run image)', function () {
   let files: Map<string, Buffer>;
   let config: ImageConfigJson;
   let layers: TarEntry[][];
+  let rootfsDir: string;
 
   before(async () => {
     reference = await releaseImageReference();
@@ -108,6 +109,12 @@ describe('the release image (npm run image)', function () {
       ).archives[0]!;
     first = await build();
     second = await build();
+    // right after: the three builds see the same source tree
+    rootfsDir = scratchDir('image-rootfs-');
+    const builder = join(REPO_ROOT, 'scripts/image/build.mjs');
+    await run(process.execPath, [builder, '--platform', `linux/${platform}`, '--rootfs', rootfsDir], {
+      maxBuffer: 1 << 24,
+    });
     files = new Map((await readTar(await readFile(first.path))).map((e) => [e.name, e.content]));
     const index = JSON.parse(files.get('index.json')!.toString()) as { manifests: OciDescriptor[] };
     const manifest = JSON.parse(files.get(blobName(index.manifests[0]!.digest))!.toString()) as {
@@ -224,14 +231,7 @@ describe('the release image (npm run image)', function () {
   });
 
   it('writes the same files with --rootfs (what the Dockerfile copies into its empty final stage)', async () => {
-    const dir = scratchDir('image-rootfs-');
-    await run(
-      process.execPath,
-      [join(REPO_ROOT, 'scripts/image/build.mjs'), '--platform', `linux/${platform}`, '--rootfs', dir],
-      {
-        maxBuffer: 1 << 24,
-      },
-    );
+    const dir = rootfsDir;
     const describeEntry = (
       name: string,
       type: string,
