@@ -43,9 +43,15 @@ export class DiscoverTable {
     io: CommandIO,
     private readonly colors: Colors,
     private readonly withEvent = false,
+    /** Rows printed as they come (a terminal, --watch), else aligned at end(). */
+    live = true,
   ) {
     const columns = withEvent ? [{ header: 'EVENT', width: 7 }, ...COLUMNS] : COLUMNS;
-    this.table = new StreamingTable(columns, (s) => io.stdout.write(s));
+    this.table = new StreamingTable(columns, (s) => io.stdout.write(s), live);
+  }
+
+  end(): void {
+    this.table.end();
   }
 
   row(c: DiscoveredCluster, state: ClusterState | undefined, event?: 'ADDED' | 'REMOVED'): void {

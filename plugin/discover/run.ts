@@ -55,7 +55,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   }
 
   const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`, true, opts.color);
-  const table = new DiscoverTable(io, stdoutColors(io, opts.color));
+  const table = new DiscoverTable(io, stdoutColors(io, opts.color), false, io.stdoutIsTTY);
   let found = 0;
   let clusters: DiscoveredCluster[];
   try {
@@ -75,6 +75,7 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   }
   const nothingSearched = nothingSearchedError(failedSources, sourceCounts(plan));
   if (nothingSearched) throw nothingSearched;
+  if (format === 'table') table.end();
   if (format === 'json' || format === 'yaml') {
     const records = clusters.sort(compareClusters).map((c) => toRecord(c, statusOf(c, state)));
     await printData(io, format, { clusters: records });

@@ -17,26 +17,44 @@ export function formatTable(headers: string[], rows: string[][]): string {
 
 /**
  * A table whose rows are printed the moment they arrive (discover's rows, which come in over
- * seconds). Widths are the widest cell seen so far: a wider cell widens its column for that row
+ * seconds) when someone watches them (`live`: a terminal, or --watch); otherwise (a pipe, a
+ * file) they are kept and printed aligned by end(), as kubectl's tabwriter does, since nobody
+ * reads a pipe's rows as they come and a script wants columns it can cut.
+ * Live, widths are the widest cell seen so far: a wider cell widens its column for that row
  * and every later one, and the header is printed with the first row, sized by it too. Lines
- * already written are not re-aligned: stdout may be a pipe, where they cannot be rewritten,
- * and on a terminal rewriting them would fight the spinner and the picker that share the
- * screen and fail as soon as a long line wraps. Buffering until the end would align every row
- * but give up "rows appear as they arrive" (SPEC §3); so a late wide cell moves only what
- * follows it, and the starting widths keep usual tables aligned from the top.
+ * already written are not re-aligned: on a terminal rewriting them would fight the spinner and
+ * the picker that share the screen and fail as soon as a long line wraps; so a late wide cell
+ * moves only what follows it, and the starting widths keep usual tables aligned from the top.
  */
 export class StreamingTable {
   private headerPrinted = false;
   private readonly widths: number[];
+  private readonly held: string[][] = [];
 
   constructor(
     private readonly columns: Column[],
     private readonly write: (s: string) => void,
+    private readonly live = true,
   ) {
     this.widths = columns.map((c) => Math.max(c.header.length, c.width ?? 0));
   }
 
+  /** Prints the rows held back (not live); nothing when there were none. */
+  end(): void {
+    if (this.live || this.held.length === 0) return;
+    this.write(
+      formatTable(
+        this.columns.map((c) => c.header),
+        this.held.splice(0),
+      ),
+    );
+  }
+
   row(cells: string[]): void {
+    if (!this.live) {
+      this.held.push(cells);
+      return;
+    }
     cells.forEach((c, i) => {
       this.widths[i] = Math.max(this.widths[i] ?? 0, visibleLength(c));
     });

@@ -14,7 +14,7 @@ import { captureIO } from '../../plugin/io.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { runCommand } from '../harness/kubectl.js';
 import { startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
-import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
+import { identityHandler, startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
 import { createLan, tsxCommand, type NetnsHost, type NetnsLan } from '../helpers/netns.js';
 
 function noKubeconfigEnv() {
@@ -232,5 +232,55 @@ describe('plugin: discover exit codes and warnings (integration, DNS only)', fun
       assert.equal(lines.filter((l) => l.startsWith('Warning: lan: ')).length, 1, r.stderr);
       assert.equal(lines.at(-1), 'error: nothing could be searched: the LAN failed (see the warnings above)');
     });
+  });
+});
+
+describe('plugin: discover table on a pipe (integration, DNS only)', function () {
+  this.timeout(60_000);
+  let bind: RunningBind | undefined;
+  const peers: IdsServer[] = [];
+
+  after(async () => {
+    await Promise.all([bind?.stop(), ...peers.map((p) => p.close())]);
+  });
+
+  it('holds the rows and prints them aligned to the widest cell (a long auth URL)', async () => {
+    const keyPem = await testKeyPem();
+    const longHost = 'auth.a-rather-long-cluster-host-name.long.test';
+    // the long one answers last, so a table printed as rows come would have sized itself by then
+    for (const [id, host, delayMs] of [
+      ['peer-short', 'h.long.test', 0],
+      ['peer-long', longHost, 500],
+    ] as const) {
+      const answer = identityHandler({ clusterId: id });
+      peers.push(
+        await startIdsServer({
+          ...createServingCertificate({ commonName: id, hosts: [host, '127.0.0.1'], keyPem }),
+          handler: (req, res) => void setTimeout(() => answer(req, res), delayMs),
+        }),
+      );
+    }
+    bind = await startBind({
+      zones: {
+        'long.test': [
+          '@ PTR short.long.test.',
+          '@ PTR long.long.test.',
+          `short SRV 0 0 ${new URL(peers[0]!.url).port} h.long.test.`,
+          `long SRV 0 0 ${new URL(peers[1]!.url).port} ${longHost}.`,
+          'h A 127.0.0.1',
+          `${longHost}. A 127.0.0.1`,
+        ].join('\n'),
+      },
+    });
+    const r = await discover(['--domain', 'long.test', '--dns-server', bind.server]);
+    assert.equal(r.code, 0, r.stderrLines.join('\n'));
+    const lines = r.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 3, r.stdout);
+    assert.ok(lines.some((l) => l.includes(longHost)));
+    // each column starts at the same place on every line (three-space gaps)
+    const starts = (line: string) =>
+      [...line.matchAll(/ {3,}(?=\S)/g)].map((m) => (m.index ?? 0) + m[0].length);
+    assert.deepEqual(starts(lines[1]!), starts(lines[0]!));
+    assert.deepEqual(starts(lines[2]!), starts(lines[0]!));
   });
 });

@@ -63,6 +63,28 @@ describe('plugin output: tables', () => {
     assert.deepEqual(starts[4], starts[2]);
   });
 
+  it('StreamingTable, not live (a pipe): nothing until end(), then every row aligned with the header', () => {
+    const longUrl = 'https://[fd00:1234:5678::abcd]:30740';
+    const out: string[] = [];
+    const table = new StreamingTable(
+      [{ header: 'ID', width: 4 }, { header: 'AUTH-URL', width: 12 }, { header: 'STATUS' }],
+      (s) => out.push(s),
+      false,
+    );
+    table.row(['id-1', 'https://a:1', 'new']);
+    table.row(['id-2', longUrl, 'joined']);
+    assert.deepEqual(out, []);
+    table.end();
+    const lines = out.join('').split('\n').slice(0, -1);
+    assert.equal(lines.length, 3);
+    const starts = lines.map(columnStarts);
+    assert.equal(starts[0]?.[2], 4 + 3 + longUrl.length + 3);
+    assert.deepEqual(starts[1], starts[0]);
+    assert.deepEqual(starts[2], starts[0]);
+    table.end(); // printed once
+    assert.equal(out.join('').split('\n').length - 1, 3);
+  });
+
   it('StreamingTable: a wide first row sizes the header too', () => {
     const lines = streamed([4, 4, undefined], [['0558de48-097b-4b7d-ba04-6bd2a0f9d24f', 'x', 'new']]);
     assert.deepEqual(columnStarts(lines[0] ?? ''), columnStarts(lines[1] ?? ''));
