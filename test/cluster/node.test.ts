@@ -2,10 +2,11 @@
 // scheduled and run, Services get endpoints that kube-proxy programs, pods get a working
 // ServiceAccount token, RBAC refuses what was not granted, and a container that dies is restarted.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { kubectlWith, mustSucceed } from '../harness/kubectl.js';
-import type { RealCluster } from '../harness/node/real-cluster.js';
+import { netnsPath } from '../harness/node/namespaces.js';
+import { startRealCluster, type RealCluster } from '../harness/node/real-cluster.js';
 import {
   applyObjects,
   deployment,
@@ -178,6 +179,17 @@ describe('cluster: a real one-node cluster', function () {
     const stillRefused = await kubectlWith(asNobody, ['get', 'secrets', '-n', NS]);
     assert.notEqual(stillRefused.code, 0);
     assert.match(stillRefused.stderr, /Forbidden.*cannot list resource "secrets"/);
+  });
+
+  it('refuses a second node of the same name in one line, and the first keeps running', async function () {
+    this.timeout(120_000);
+    await assert.rejects(
+      startRealCluster({ name: cluster.name, build: false }),
+      new RegExp(`network namespace ${cluster.netns} already exists`),
+    );
+    assert.ok(existsSync(netnsPath(cluster.netns)), 'the first node keeps its network namespace');
+    const nodes = await cluster.kubectl(['get', 'nodes']);
+    assert.match(nodes.stdout, new RegExp(`^${cluster.name}\\s+Ready\\s`, 'm'));
   });
 
   it('restarts a container whose process dies', async function () {

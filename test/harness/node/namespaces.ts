@@ -97,6 +97,16 @@ export async function createNodeNetwork(opts: NodeNetworkOptions): Promise<void>
       `network namespace ${netns} already exists: a node of that name is running, or was left behind by a killed run (remove it with \`ip netns del ${netns}\`)`,
     );
   await run(['ip', 'netns', 'add', netns]);
+  try {
+    await configureNodeNetwork(opts);
+  } catch (err) {
+    await run(['ip', 'netns', 'del', netns]).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function configureNodeNetwork(opts: NodeNetworkOptions): Promise<void> {
+  const { netns } = opts;
   const inNs = ['ip', '-n', netns];
   await run([...inNs, 'link', 'set', 'lo', 'up']);
   if (opts.lan) {

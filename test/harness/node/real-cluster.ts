@@ -18,7 +18,15 @@
 // root namespace, no address, no route (a veth on a private /30 would work too, but it changes
 // the machine's routing table, which a person running `npm run cluster` did not ask for).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +129,7 @@ export const HARD_CODED_HOST_PATHS = [
 /** What a stopped node might leave behind, recorded as the node starts. */
 interface Footprint {
   netns: string;
+  /** Set once this node created the namespace: only then is it this node's to delete. */
   netnsId?: string;
   mountNsId?: string;
   cgroupDirs: string[];
@@ -136,17 +145,13 @@ function hostPathsPresent(): Set<string> {
       const dir = path.slice(0, path.lastIndexOf('/'));
       const prefix = path.slice(dir.length + 1);
       try {
-        for (const entry of readdirNames(dir)) if (entry.startsWith(prefix)) present.add(join(dir, entry));
+        for (const entry of readdirSync(dir)) if (entry.startsWith(prefix)) present.add(join(dir, entry));
       } catch {
         // no such directory
       }
     } else if (existsSync(path)) present.add(path);
   }
   return present;
-}
-
-function readdirNames(dir: string): string[] {
-  return execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
 function mountsUnder(dir: string): string[] {
@@ -168,7 +173,8 @@ function leftoversOf(footprint: Footprint, keptDir: boolean): string[] {
         left.push(`process ${pid} in the node's ${kind} namespace`);
   }
   for (const pid of pidsInCgroups(footprint.cgroupDirs)) left.push(`process ${pid} in the node's cgroups`);
-  if (existsSync(netnsPath(footprint.netns))) left.push(`network namespace ${footprint.netns}`);
+  if (footprint.netnsId && existsSync(netnsPath(footprint.netns)))
+    left.push(`network namespace ${footprint.netns}`);
   for (const dir of footprint.cgroupDirs) if (existsSync(dir)) left.push(`cgroup ${dir}`);
   for (const mountPoint of mountsUnder(footprint.stateDir)) left.push(`mount ${mountPoint}`);
   if (!keptDir && existsSync(footprint.stateDir)) left.push(`directory ${footprint.stateDir}`);
@@ -195,7 +201,7 @@ function sleepSync(ms: number): void {
 function emergencyCleanup(footprint: Footprint): void {
   killContainersAndShims(footprint, []);
   try {
-    execFileSync('ip', ['netns', 'del', footprint.netns], { stdio: 'ignore' });
+    if (footprint.netnsId) execFileSync('ip', ['netns', 'del', footprint.netns], { stdio: 'ignore' });
   } catch {
     // already gone
   }
@@ -301,7 +307,7 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await mountNs?.holder.stop();
-    await deleteNetwork(netns).catch((err: Error) => log(`${name}: ${err.message}`));
+    if (footprint.netnsId) await deleteNetwork(netns).catch((err: Error) => log(`${name}: ${err.message}`));
     for (let i = 0; i < 50 && removeCgroupTrees(footprint.cgroupDirs).length > 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     process.off('exit', onExit);
@@ -529,9 +535,11 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
     };
     return cluster;
   } catch (err) {
-    await stop({ keepDir: true }).catch(() => undefined);
+    // the logs are worth keeping only once a daemon ran
+    const keepDir = daemons.size > 0;
+    await stop({ keepDir }).catch(() => undefined);
     const message = err instanceof Error ? err.message : String(err);
-    throw new Error(`${message} (the node's logs are kept in ${logDir})`, { cause: err });
+    throw new Error(keepDir ? `${message} (the node's logs are kept in ${logDir})` : message, { cause: err });
   }
 }
 
