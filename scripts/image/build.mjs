@@ -13,12 +13,13 @@
 // SOURCE_DATE_EPOCH sets every timestamp (default 0): two builds of one tree, same digest.
 // Inputs (Node, Debian packages) are cached in ~/.cache/liqo-discovery/image-inputs/.
 import { transform } from 'esbuild';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { bundleProgram, REPO_ROOT } from '../bundles.mjs';
+import { parseArgs, promisify } from 'node:util';
+import { REPO_ROOT } from '../bundles.mjs';
 import {
   buildImage,
   hostPlatform,
@@ -48,6 +49,15 @@ function parsePlatforms(text) {
   });
 }
 
+/** Both bundles into `outDir`, built from the repository root (bundle-programs.mjs says why). */
+async function bundlePrograms(outDir) {
+  await run(process.execPath, [join(REPO_ROOT, 'scripts/image/bundle-programs.mjs'), outDir], {
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 24,
+  });
+}
+
+const run = promisify(execFile);
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const logToStderr = (line) => process.stderr.write(`${line}\n`);
 
@@ -58,13 +68,9 @@ const logToStderr = (line) => process.stderr.write(`${line}\n`);
 export async function buildReleaseImage({ platforms, reference, outDir, sourceDateEpoch, log = () => {} }) {
   const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
   const bundleDir = await mkdtemp(join(tmpdir(), 'liqo-image-bundles-'));
-  // esbuild names sources relative to the working directory in its comments: build from the
-  // repository root so the bundles (and the digest) do not depend on where this was started
-  const startedIn = process.cwd();
-  process.chdir(REPO_ROOT);
   try {
     log('bundling the webhook and the agent');
-    await Promise.all([bundleProgram('webhook', bundleDir), bundleProgram('agent', bundleDir)]);
+    await bundlePrograms(bundleDir);
     const built = [];
     const archives = [];
     for (const platform of platforms) {
@@ -104,16 +110,14 @@ export async function buildReleaseImage({ platforms, reference, outDir, sourceDa
     }
     return { reference, archives };
   } finally {
-    process.chdir(startedIn);
     await rm(bundleDir, { recursive: true, force: true });
   }
 }
 
 async function writeRootfs({ platform, dir, log }) {
   const bundleDir = await mkdtemp(join(tmpdir(), 'liqo-image-bundles-'));
-  process.chdir(REPO_ROOT);
   try {
-    await Promise.all([bundleProgram('webhook', bundleDir), bundleProgram('agent', bundleDir)]);
+    await bundlePrograms(bundleDir);
     const { layers, cleanup } = await imageLayers({ platform, repoRoot: REPO_ROOT, bundleDir, log });
     try {
       await materialise(layers, dir);

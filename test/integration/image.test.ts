@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
@@ -90,7 +90,7 @@ describe('the release image (npm run image)', function () {
   const platform = hostPlatform().architecture as 'amd64' | 'arm64';
   let reference: string;
   let first: BuiltArchive;
-  let second: BuiltArchive;
+  let secondPath: string;
   let files: Map<string, Buffer>;
   let config: ImageConfigJson;
   let layers: TarEntry[][];
@@ -98,20 +98,29 @@ describe('the release image (npm run image)', function () {
 
   before(async () => {
     reference = await releaseImageReference();
-    const build = async () =>
-      (
-        await buildReleaseImage({
-          platforms: [platform],
-          reference,
-          outDir: scratchDir('image-'),
-          sourceDateEpoch: EPOCH,
-        })
-      ).archives[0]!;
-    first = await build();
-    second = await build();
+    first = (
+      await buildReleaseImage({
+        platforms: [platform],
+        reference,
+        outDir: scratchDir('image-'),
+        sourceDateEpoch: EPOCH,
+      })
+    ).archives[0]!;
+    // the second from the command line, started in another folder: same bytes all the same
+    const builder = join(REPO_ROOT, 'scripts/image/build.mjs');
+    const secondDir = scratchDir('image-');
+    await run(
+      process.execPath,
+      [builder, '--platform', `linux/${platform}`, '--reference', reference, '--out-dir', secondDir],
+      {
+        cwd: secondDir,
+        env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) },
+        maxBuffer: 1 << 24,
+      },
+    );
+    secondPath = join(secondDir, basename(first.path));
     // right after: the three builds see the same source tree
     rootfsDir = scratchDir('image-rootfs-');
-    const builder = join(REPO_ROOT, 'scripts/image/build.mjs');
     await run(process.execPath, [builder, '--platform', `linux/${platform}`, '--rootfs', rootfsDir], {
       maxBuffer: 1 << 24,
     });
@@ -132,8 +141,7 @@ describe('the release image (npm run image)', function () {
   const allEntries = () => layers.flat();
 
   it('is the same file when built twice from one tree with one SOURCE_DATE_EPOCH', async () => {
-    assert.equal(first.digest, second.digest);
-    assert.equal(sha256(await readFile(first.path)), sha256(await readFile(second.path)));
+    assert.equal(sha256(await readFile(secondPath)), sha256(await readFile(first.path)));
     assert.equal(config.created, new Date(EPOCH * 1000).toISOString().replace('.000Z', 'Z'));
   });
 
