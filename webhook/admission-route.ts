@@ -9,12 +9,13 @@ import {
   MalformedReviewError,
   mutate,
   parseAdmissionReview,
+  refuseTooDeep,
   validate,
   type AdmissionContext,
   type AdmissionOutcome,
   type AdmissionRequest,
 } from './admission.js';
-import { HttpError, checkJsonContentType, readJsonBody } from './body.js';
+import { HttpError, MAX_JSON_DEPTH, checkJsonContentType, readJsonBody } from './body.js';
 import { errorText, type Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
 
@@ -71,16 +72,20 @@ export function createAdmissionRoute(parts: AdmissionRouteParts) {
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
+    tooDeep: boolean,
     start: number,
   ) {
     let request: AdmissionRequest;
     try {
       request = parseAdmissionReview(body);
     } catch (err) {
-      if (err instanceof MalformedReviewError) return refuse(endpoint, res, err, start);
-      throw err;
+      if (!(err instanceof MalformedReviewError)) throw err;
+      if (!tooDeep) return refuse(endpoint, res, err, start);
+      const deep = `request body nests lists and objects more than ${MAX_JSON_DEPTH} levels deep (at most ${MAX_JSON_DEPTH}), and is not an AdmissionReview: ${err.message}`;
+      return refuse(endpoint, res, new HttpError(400, deep), start);
     }
-    const outcome = HANDLERS[endpoint](request, ctx);
+    // a deep review is answered by its uid, without the rules ever walking into it
+    const outcome = tooDeep ? refuseTooDeep(request, ctx, MAX_JSON_DEPTH) : HANDLERS[endpoint](request, ctx);
     const text = JSON.stringify(outcome.review);
     res.writeHead(200, [
       'content-type',
@@ -110,10 +115,10 @@ export function createAdmissionRoute(parts: AdmissionRouteParts) {
     } catch (err) {
       return refuse(endpoint, res, err as HttpError, start);
     }
-    readJsonBody(req, bodyLimitBytes, (err, body) => {
+    readJsonBody(req, bodyLimitBytes, (err, body, tooDeep) => {
       if (err) return refuse(endpoint, res, err, start);
       try {
-        answer(endpoint, req, res, body, start);
+        answer(endpoint, req, res, body, tooDeep === true, start);
       } catch (e) {
         failed(endpoint, res, e);
       }

@@ -10,6 +10,7 @@ import {
   KIND_SEARCH_DOMAIN,
 } from '../shared/api/constants.js';
 import { rulesByKind } from '../shared/rules/index.js';
+import { onlyMetadataChanged, ratchetErrors } from '../shared/rules/ratchet.js';
 import { formatFieldError, type FieldError, type KindRules } from '../shared/rules/types.js';
 import type { AdmissionResult } from './metrics.js';
 
@@ -88,8 +89,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Short text for a value in a message; never walks into lists or objects (they may be deep). */
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -234,18 +238,31 @@ export function mutate(request: AdmissionRequest, ctx: AdmissionContext): Admiss
   });
 }
 
+/**
+ * On UPDATE, only the errors on fields the update changes (see shared/rules/ratchet.ts); the
+ * stored object counts both as stored and as defaulting would write it, since the mutating
+ * webhook normalises on the way. CREATE keeps every error.
+ */
+function ratcheted(kind: KindName, req: AdmissionRequest, errors: FieldError[]): FieldError[] {
+  if (req.operation !== 'UPDATE' || errors.length === 0) return errors;
+  const old = req.oldObject;
+  return ratchetErrors(errors, req.object, [old, rulesFor(kind).applyDefaults(old, undefined)]);
+}
+
 /** Validation: single-object rules, then the cross-object ones (from the watch caches). */
 export function validate(request: AdmissionRequest, ctx: AdmissionContext): AdmissionOutcome {
   return admit(request, ctx, (req, kind, c) => {
     const operation = req.operation;
     const old = operation === 'UPDATE' ? req.oldObject : undefined;
-    const { errors, warnings } = rulesFor(kind).validate(req.object, old, {
-      allowLoopback: c.allowLoopbackAuthUrl,
-    });
-    const bounded = warnings.map((w) => boundWarning(w)).filter((w) => w !== '');
+    const checked = rulesFor(kind).validate(req.object, old, { allowLoopback: c.allowLoopbackAuthUrl });
+    const errors = ratcheted(kind, req, checked.errors);
+    const bounded = checked.warnings.map((w) => boundWarning(w)).filter((w) => w !== '');
     const name = displayName(req);
+    // the uniqueness rules read only the spec: a metadata-only update cannot break one
+    const crossObjectNeeded =
+      kind !== KIND_CLUSTER_CONFIG && !(operation === 'UPDATE' && onlyMetadataChanged(req.object, old));
     let response: AdmissionResponse | undefined;
-    if (errors.length === 0 && kind !== KIND_CLUSTER_CONFIG && c.crossObject.state === 'syncing') {
+    if (errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'syncing') {
       response = refusal(
         req.uid,
         503,
@@ -254,8 +271,8 @@ export function validate(request: AdmissionRequest, ctx: AdmissionContext): Admi
       );
     } else {
       const all =
-        errors.length === 0 && c.crossObject.state === 'ready'
-          ? c.crossObject.conflicts(kind, objectName(req), req.object)
+        errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'ready'
+          ? ratcheted(kind, req, c.crossObject.conflicts(kind, objectName(req), req.object))
           : errors;
       if (all.length > 0) {
         const details = all.map((e) => formatFieldError(e)).join('; ');
@@ -269,6 +286,29 @@ export function validate(request: AdmissionRequest, ctx: AdmissionContext): Admi
       kind,
       operation,
       result: response.allowed ? 'allowed' : (response.status?.code ?? 0) >= 500 ? 'error' : 'denied',
+    };
+  });
+}
+
+/**
+ * A review whose body nests deeper than `maxDepth`: refused as a review (HTTP 200, allowed
+ * false, with a message) rather than an HTTP 400, because the API server shows a review's
+ * message to the user and refuses whatever the failurePolicy, while an HTTP error under
+ * failurePolicy Ignore would let the object in unchecked. DELETE and CONNECT still pass (a
+ * stored object must stay deletable); nothing here walks into the object.
+ */
+export function refuseTooDeep(
+  request: AdmissionRequest,
+  ctx: AdmissionContext,
+  maxDepth: number,
+): AdmissionOutcome {
+  return admit(request, ctx, (req, kind) => {
+    const message = `${kind} "${displayName(req)}" is refused: its AdmissionReview nests lists and objects more than ${maxDepth} levels deep; at most ${maxDepth} are accepted`;
+    return {
+      review: envelope(refusal(req.uid, 400, 'BadRequest', message)),
+      kind,
+      operation: req.operation,
+      result: 'denied',
     };
   });
 }

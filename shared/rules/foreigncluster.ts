@@ -10,6 +10,7 @@ import {
   LABEL_DISCOVERY_TYPE,
   TRUST_MODES,
 } from '../api/constants.js';
+import { CLUSTER_ID_ACCEPTED, clusterIdProblem } from './cluster-id.js';
 import { AUTH_URL_ACCEPTED, checkAuthUrl, normaliseAuthUrl } from './url.js';
 import {
   cloneJson,
@@ -30,9 +31,12 @@ import type { RuleOptions, ValidationResult } from './types.js';
 /** Kubernetes label values: ≤63 characters, alphanumeric at both ends, '-', '_', '.' inside. */
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const MAX_LABEL_VALUE_LENGTH = 63;
-const CLUSTER_ID_ACCEPTED = "a non-empty id of at most 63 letters, digits, '-', '_' or '.', such as a UUID";
 const NAMESPACE_ACCEPTED = "a namespace name: at most 63 lower-case letters, digits and '-', such as liqo";
 
+/**
+ * True when `value` can be a label value, which is what the CRD schema asks of a cluster id (and
+ * all the label sync needs). New ids must also pass clusterIdProblem (cluster-id.ts).
+ */
 export function isValidClusterId(value: unknown): value is string {
   return (
     typeof value === 'string' &&
@@ -120,14 +124,9 @@ function validateClusterIdentity(findings: Findings, spec: PlainObject, oldSpec:
   if (isAbsent(clusterId)) {
     findings.error(field, 'is required when clusterIdentity is given', CLUSTER_ID_ACCEPTED);
   } else if (expectString(findings, field, clusterId, CLUSTER_ID_ACCEPTED)) {
-    if (clusterId === '') findings.error(field, 'is empty', CLUSTER_ID_ACCEPTED);
-    else if (!isValidClusterId(clusterId)) {
-      findings.error(
-        field,
-        `${describeValue(clusterId)} cannot be used as a label value`,
-        CLUSTER_ID_ACCEPTED,
-      );
-    }
+    // stricter than the CRD schema (a label value): the id also names objects (SPEC §Security)
+    const problem = clusterIdProblem(clusterId);
+    if (problem !== undefined) findings.error(field, problem, CLUSTER_ID_ACCEPTED);
   }
   if (hadId && clusterId !== oldId) {
     findings.error(

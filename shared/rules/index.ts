@@ -78,4 +78,12 @@ export {
 } from './address.js';
 export type { AddressClass, HostClassification, HostVerdict } from './address.js';
 export { dnsNameProblem, DNS_DOMAIN_ACCEPTED, withoutTrailingDot } from './dns-name.js';
+export {
+  checkClusterId,
+  clusterIdProblem,
+  isAcceptedClusterId,
+  CLUSTER_ID_ACCEPTED,
+  MAX_CLUSTER_ID_LENGTH,
+} from './cluster-id.js';
+export { ratchetErrors, onlyMetadataChanged } from './ratchet.js';
 export { MAX_WARNING_LENGTH } from './object.js';

@@ -188,8 +188,21 @@ describe('rules: ForeignCluster validation', () => {
     assert.match(
       errorLines(fc({ authUrl: 'https://a.example', clusterIdentity: { clusterID: 'x'.repeat(64) } }))[0] ??
         '',
-      /cannot be used as a label value \(accepted: a non-empty id of at most 63/,
+      /is 64 characters long; at most 63 \(accepted: a lower-case UUID \(as Liqo makes them\) or a DNS-1123 label/,
     );
+    // a label value the CRD schema takes, but not an object name: refused since the security rules
+    for (const [id, why] of [
+      ['Cluster_A', /"Cluster_A" has characters other than lower-case letters, digits and '-'/],
+      ['0558DE48-097B-4B7D-BA04-6BD2A0F9D24F', /is a UUID with upper-case letters/],
+      ['Cluster-A', /"Cluster-A" has upper-case letters/],
+      ['a.b', /"a\.b" has characters other than/],
+    ] as const) {
+      assert.match(
+        errorLines(fc({ authUrl: 'https://a.example', clusterIdentity: { clusterID: id } }))[0] ?? '',
+        why,
+        id,
+      );
+    }
     assert.match(
       errorLines(
         fc({ authUrl: 'https://a.example', clusterIdentity: { clusterID: ID, clusterName: 7 } }),
