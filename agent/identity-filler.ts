@@ -14,6 +14,7 @@ import {
 } from '../shared/api/constants.js';
 import type { Condition, ForeignCluster } from '../shared/api/types.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
+import { observedFrom, pinFrom } from '../shared/discovery/identity-pin.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
 import { watchResource, type AgentKube, type WatchEventType, type WatchHandle } from './kube-access.js';
@@ -250,12 +251,18 @@ export class IdentityFiller {
     } catch (err) {
       return { reason: 'UpdateRefused', message: `cannot store the identity: ${errorMessage(err)}` };
     }
-    await this.writeCondition(name, generationOf(stored), {
-      type: CONDITION_IDENTITY_RESOLVED,
-      status: 'True',
-      reason: found.trustMode,
-      message: `identity of cluster ${identity.clusterId} read from ${fc.spec.authUrl}/ids`,
-    });
+    await this.writeCondition(
+      name,
+      generationOf(stored),
+      {
+        type: CONDITION_IDENTITY_RESOLVED,
+        status: 'True',
+        reason: found.trustMode,
+        message: `identity of cluster ${identity.clusterId} read from ${fc.spec.authUrl}/ids`,
+      },
+      // the first answer pins id and certificate (SPEC §"Security")
+      { pinnedIdentity: pinFrom(observedFrom(found)) },
+    );
     this.opts.metrics?.foreignClusterWrites.inc({ type: fc.spec.discoveryType ?? 'Manual', action: 'fill' });
     this.opts.log.info({ foreignCluster: name, clusterId: identity.clusterId }, 'filled identity from /ids');
     return undefined;
@@ -295,6 +302,7 @@ export class IdentityFiller {
     name: string,
     generation: number | undefined,
     condition: ObservedCondition,
+    alsoStatus: Record<string, unknown> = {},
   ): Promise<void> {
     const fresh = await this.liqo.foreignClusters.get(name);
     if (!fresh) return;
@@ -304,6 +312,7 @@ export class IdentityFiller {
     }
     await this.liqo.foreignClusters.patchStatus(name, {
       status: {
+        ...alsoStatus,
         conditions: withCondition(fresh.status?.conditions, {
           ...condition,
           ...(generation !== undefined ? { observedGeneration: generation } : {}),

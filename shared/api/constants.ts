@@ -47,6 +47,12 @@ export const ANNOTATION_VERSION = 'discovery.liqo.io/version';
 export const AGENT_LEASE_NAME = 'liqo-discovery-agent';
 /** Condition type the agent sets on a ForeignCluster whose identity it fills from /ids. */
 export const CONDITION_IDENTITY_RESOLVED = 'IdentityResolved';
+/**
+ * Condition type (and Event reason) the agent sets when a cluster answers with another identity
+ * than the one pinned in status.pinnedIdentity (SPEC §"Security"): another cluster id, another
+ * certificate, or a known cluster id advertised from another URL with another certificate.
+ */
+export const CONDITION_IDENTITY_CHANGED = 'IdentityChanged';
 
 export const DISCOVERY_TYPES = ['LAN', 'WAN', 'Manual', 'IncomingPeering'] as const;
 export type DiscoveryType = (typeof DISCOVERY_TYPES)[number];

@@ -287,10 +287,34 @@ export const foreignClusterSchema: JSONSchemaProps = {
           default: 'Pending',
         }),
         conditions,
+        pinnedIdentity: observedIdentity(
+          'The identity the first /ids answer pinned; a later different answer sets condition IdentityChanged instead of replacing it.',
+          'pinnedAt',
+          'When it was pinned.',
+        ),
+        changedIdentity: observedIdentity(
+          'The other identity seen while condition IdentityChanged is True; `kubectl liqo join NAME --accept-identity` pins it.',
+          'seenAt',
+          'When it was first seen.',
+        ),
       },
     },
   },
 };
+
+function observedIdentity(description: string, timeField: string, timeDescription: string): JSONSchemaProps {
+  return {
+    type: 'object',
+    description,
+    required: ['clusterID', 'certificateFingerprint', 'authUrl'],
+    properties: {
+      clusterID: string('Cluster id /ids answered.', { maxLength: 63 }),
+      certificateFingerprint: string('SHA-256 of the certificate /ids was served with.', { maxLength: 128 }),
+      authUrl: string('Auth URL the answer came from.', { maxLength: MAX_AUTH_URL_SCHEMA_LENGTH }),
+      [timeField]: string(timeDescription, { format: 'date-time' }),
+    },
+  };
+}
 
 const foundCluster: JSONSchemaProps = {
   type: 'object',

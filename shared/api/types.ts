@@ -46,7 +46,29 @@ export interface ForeignClusterStatus {
   outgoing?: { joined: boolean; [key: string]: unknown };
   incoming?: { joined: boolean; [key: string]: unknown };
   conditions?: Condition[];
+  /** The identity the first /ids answer pinned (SPEC §"Security"); changed only by a person. */
+  pinnedIdentity?: PinnedIdentity;
+  /** The other identity seen while condition IdentityChanged is True; removed when accepted. */
+  changedIdentity?: ChangedIdentity;
   [key: string]: unknown;
+}
+
+/** What identifies a cluster: its id and the certificate its auth service presents, and where. */
+export interface ObservedIdentity {
+  clusterID: string;
+  /** Colon-separated upper-case hex SHA-256 of the certificate /ids was served with. */
+  certificateFingerprint: string;
+  authUrl: string;
+}
+
+export interface PinnedIdentity extends ObservedIdentity {
+  /** RFC 3339 time of the pinning answer. */
+  pinnedAt: string;
+}
+
+export interface ChangedIdentity extends ObservedIdentity {
+  /** RFC 3339 time the other identity was first seen. */
+  seenAt: string;
 }
 
 export interface Condition {
