@@ -11,7 +11,8 @@
 // --rootfs     write the files of one platform's image into <dir> instead (the Dockerfile's
 //              build stage does this, then copies <dir> into an empty image)
 // SOURCE_DATE_EPOCH sets every timestamp (default 0): two builds of one tree, same digest.
-// Inputs (Node, Debian packages) are cached in ~/.cache/liqo-discovery/image-inputs/.
+// Inputs (Node, Debian packages) are cached in ~/.cache/liqo-discovery/image-inputs/
+// (LIQO_IMAGE_INPUT_CACHE overrides).
 import { transform } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -49,6 +50,8 @@ function parsePlatforms(text) {
   });
 }
 
+const run = promisify(execFile);
+
 /** Both bundles into `outDir`, built from the repository root (bundle-programs.mjs says why). */
 async function bundlePrograms(outDir) {
   await run(process.execPath, [join(REPO_ROOT, 'scripts/image/bundle-programs.mjs'), outDir], {
@@ -57,7 +60,6 @@ async function bundlePrograms(outDir) {
   });
 }
 
-const run = promisify(execFile);
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const logToStderr = (line) => process.stderr.write(`${line}\n`);
 

@@ -69,6 +69,9 @@ Dir::Log "${root}/log";
 APT::Architecture "${debianArch}";
 APT::Architectures { "${debianArch}"; };
 Acquire::Languages "none";
+Acquire::GzipIndexes "true";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
 APT::Sandbox::User "root";
 `;
 }
@@ -110,6 +113,13 @@ async function aptGet(args, options) {
   try {
     return await run('apt-get', ['-q', ...args], { ...options, maxBuffer: 1 << 24 });
   } catch (error) {
+    if (error.code === 'ENOENT') {
+      throw new Error(
+        'apt-get is not installed: the image takes its libraries from Debian packages, fetched with ' +
+          'apt-get (Debian or Ubuntu); elsewhere build with the Dockerfile',
+        { cause: error },
+      );
+    }
     const detail = `${error.stderr ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? error.message;
     throw new Error(`apt-get ${args.join(' ')}: ${detail}`, { cause: error });
   }
@@ -134,7 +144,7 @@ export async function fetchDebianPackages(platform, log = () => {}) {
   const apt = await privateApt(debianArch);
   log(`fetching ${missing.map(({ name }) => name).join(', ')} (${debianArch}) with apt-get download`);
   const lists = await readdir(join(apt.root, 'state/lists'));
-  if (!lists.some((file) => file.endsWith('_Packages')) || process.env.LIQO_IMAGE_APT_UPDATE === '1') {
+  if (!lists.some((file) => /_Packages(\.\w+)?$/.test(file)) || process.env.LIQO_IMAGE_APT_UPDATE === '1') {
     await aptGet(['update'], { env: apt.env });
   }
   const scratch = await mkdtemp(join(dir, 'fetch-'));
