@@ -3,6 +3,7 @@
 // concurrent requests for the same URL share one fetch. A peer whose /ids hangs or lies
 // therefore costs one slot for a few seconds and never stalls the others.
 import { fetchClusterIdentity } from '../shared/lookup/ids.js';
+import { checkClusterId } from '../shared/rules/cluster-id.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -95,6 +96,10 @@ export class IdentityFetcher {
         }),
         guard,
       ]);
+      // the id names a ForeignCluster and its label: a peer that announces an unusable one is
+      // reported like one that does not answer, and nothing is written for it
+      const refusal = checkClusterId(result.identity.clusterId, `${authUrl}/ids`);
+      if (refusal) throw new IdentityFetchError(refusal, 'INVALID_CLUSTER_ID');
       this.opts.metrics?.identityFetches.inc({ outcome: 'ok' });
       return result;
     } catch (err) {

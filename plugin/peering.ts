@@ -11,10 +11,12 @@ import {
 } from '../shared/api/index.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
+import { checkClusterId } from '../shared/rules/cluster-id.js';
 import { foreignClusterRules, formatFieldError, normaliseAuthUrl } from '../shared/rules/index.js';
 import type { RuleOptions } from '../shared/rules/types.js';
 import { comparableAuthUrl, findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
 import { UserError, type DryRunMode } from './global.js';
+import { pinIfUnpinned, refuseChangedIdentity } from './identity-accept.js';
 
 export type JoinAction = 'created' | 'configured' | 'unchanged';
 
@@ -48,6 +50,9 @@ export interface ClientSideCheck {
 export async function joinCluster(resources: LiqoResources, req: JoinRequest): Promise<JoinOutcome> {
   const { identity } = req.identity;
   const clusterId = identity.clusterId;
+  // it becomes the object's name and label: refused before anything is written
+  const refusal = checkClusterId(clusterId, `${req.identity.authUrl.replace(/\/+$/, '')}/ids`);
+  if (refusal) throw new UserError(`refusing to join: ${refusal}`);
   if (req.ownClusterId && clusterId === req.ownClusterId) {
     throw new UserError(
       `refusing to join ${req.identity.authUrl}: it is this cluster itself (cluster id ${clusterId})`,
@@ -67,9 +72,21 @@ export async function joinCluster(resources: LiqoResources, req: JoinRequest): P
           `cluster ${clusterId}; pass --name to keep both`,
       );
     }
-    return updateForeignCluster(resources, current, req);
+    // a pinned identity is replaced only by `join NAME --accept-identity` (SPEC §"Security")
+    refuseChangedIdentity(current, req.identity);
+    return pinned(resources, req, await updateForeignCluster(resources, current, req));
   }
-  return createForeignCluster(resources, req.name ?? clusterId, req);
+  return pinned(resources, req, await createForeignCluster(resources, req.name ?? clusterId, req));
+}
+
+/** The identity just read pins the object when nothing does yet (not on a dry run). */
+async function pinned(
+  resources: LiqoResources,
+  req: JoinRequest,
+  outcome: JoinOutcome,
+): Promise<JoinOutcome> {
+  if (req.dryRun === 'none') await pinIfUnpinned(resources, outcome.foreignCluster, req.identity);
+  return outcome;
 }
 
 /** A ForeignCluster created with only an authUrl (the guide's way) whose identity is not filled yet. */

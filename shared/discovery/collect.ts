@@ -9,6 +9,7 @@ import type {
   IdentityResult,
   MdnsPeer,
 } from '../lookup/types.js';
+import { checkClusterId } from '../rules/cluster-id.js';
 
 export type SourceKind = 'lan' | 'dns' | 'searchdomain' | 'url';
 
@@ -213,6 +214,9 @@ export class ClusterMerger {
           ...(this.opts.signal ? { signal: this.opts.signal } : {}),
         });
         const { clusterId, clusterName } = identity.identity;
+        // the id would name the ForeignCluster a join writes: an unusable one is this row's error
+        const refusal = checkClusterId(clusterId, `${url.replace(/\/+$/, '')}/ids`);
+        if (refusal) throw new Error(refusal);
         return {
           key: `id:${clusterId}`,
           cluster: {
