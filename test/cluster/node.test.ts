@@ -2,9 +2,12 @@
 // scheduled and run, Services get endpoints that kube-proxy programs, pods get a working
 // ServiceAccount token, RBAC refuses what was not granted, and a container that dies is restarted.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { kubectlWith, mustSucceed } from '../harness/kubectl.js';
+import { writeOciArchive } from '../../scripts/image/oci-archive.mjs';
+import { kubectlWith, mustSucceed, runCommand } from '../harness/kubectl.js';
 import { netnsPath } from '../harness/node/namespaces.js';
 import { startRealCluster, type RealCluster } from '../harness/node/real-cluster.js';
 import {
@@ -179,6 +182,53 @@ describe('cluster: a real one-node cluster', function () {
     const stillRefused = await kubectlWith(asNobody, ['get', 'secrets', '-n', NS]);
     assert.notEqual(stillRefused.code, 0);
     assert.match(stillRefused.stderr, /Forbidden.*cannot list resource "secrets"/);
+  });
+
+  it('imports an OCI archive and runs a pod from the image it names', async function () {
+    this.timeout(240_000);
+    const reference = 'localhost/liqo-discovery-test/imported:1';
+    const archive = join(mkdtempSync(join(tmpdir(), 'image-')), 'imported.oci.tar');
+    await writeOciArchive({
+      out: archive,
+      reference,
+      layers: [{ entries: [{ path: 'sleeper', type: 'file', source: cluster.binaries.pause, mode: 0o755 }] }],
+      config: { entrypoint: ['/sleeper'] },
+    });
+    assert.deepEqual(await cluster.importImage(archive), [reference]);
+    rmSync(dirname(archive), { recursive: true });
+    await applyObjects(cluster, deployment(NS, 'imported', reference));
+    await rolloutStatus(cluster, NS, 'imported');
+    const [pod] = await podsOf(cluster, NS, 'imported');
+    assert.equal(pod?.status.phase, 'Running');
+  });
+
+  it("runs a program of a test on the node's network, stopped with the node", async function () {
+    this.timeout(60_000);
+    const program = cluster.startInNode('http-on-node', process.execPath, [
+      '-e',
+      `require('node:http').createServer((q, s) => s.end('on the node')).listen(8099, '${cluster.nodeIp}')`,
+    ]);
+    const answer = await eventually('the program answering on the node IP', async () => {
+      const r = await cluster.inNode([
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        `http://${cluster.nodeIp}:8099/`,
+      ]);
+      return r.stdout === '200' ? r.stdout : undefined;
+    });
+    assert.equal(answer, '200');
+    // it listens in the node's namespace only (asked locally: no packet leaves for the node IP)
+    const listeners = (netnsArgs: string[]) =>
+      runCommand('nsenter', [...netnsArgs, '--', 'ss', '-Hltn', 'sport = :8099']).then((r) =>
+        r.stdout.trim(),
+      );
+    assert.match(await listeners([`--net=${netnsPath(cluster.netns)}`]), /8099/);
+    assert.equal(await listeners(['--net=/proc/self/ns/net']), '');
+    assert.ok(program.isRunning());
   });
 
   it('refuses a second node of the same name in one line, and the first keeps running', async function () {

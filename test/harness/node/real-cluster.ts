@@ -102,6 +102,11 @@ export interface RealCluster {
   shell(script: string, opts?: RunOptions): Promise<CommandResult>;
   /** Runs a command inside the node's network and mount namespaces (as its daemons see things). */
   inNode(command: string[], opts?: RunOptions): Promise<CommandResult>;
+  /**
+   * Starts a long-running program inside the node's namespaces (e.g. a DNS server on the node's
+   * network), logging to <logDir>/<name>.log; stop() stops it before the node.
+   */
+  startInNode(name: string, command: string, args: string[]): ManagedProcess;
   /** Imports an OCI or docker archive into the node's containerd; the references it named. */
   importImage(archive: string): Promise<string[]>;
   /** A kubeconfig for user `userName` in `groups` (client certificate; RBAC decides the rest). */
@@ -285,7 +290,18 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
     forwarderServer?.close();
     const stopAll = (names: string[]) =>
       Promise.all(names.map((daemon) => daemons.get(daemon)?.stop(10_000)));
-    // the kubelet first, or it restarts the containers about to be killed
+    const infrastructure = [
+      'kubelet',
+      'kube-proxy',
+      'kube-scheduler',
+      'kube-controller-manager',
+      'kube-apiserver',
+      'api-forwarder',
+      'etcd',
+      'containerd',
+    ];
+    // programs a test started in the node, then the kubelet, or it restarts containers about to be killed
+    await stopAll([...daemons.keys()].filter((daemon) => !infrastructure.includes(daemon)));
     await stopAll(['kubelet', 'kube-proxy', 'kube-scheduler', 'kube-controller-manager']);
     await stopAll(['kube-apiserver', 'api-forwarder']);
     await stopAll(['etcd']);
@@ -517,6 +533,11 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
       kubectl: (args, runOpts) => kubectlWith(adminKubeconfig, args, runOpts),
       shell: (script, runOpts) => shellWith(adminKubeconfig, script, runOpts),
       inNode: (command, runOpts) => runCommand('nsenter', [...nsenterPrefix(), ...command], runOpts),
+      startInNode(programName, command, args) {
+        if (daemons.has(programName))
+          throw new Error(`${programName}: a program of that name already runs in the node`);
+        return startDaemon(programName, command, args);
+      },
       importImage: (archive) => importArchive(binaries.ctr, config.containerdSocket, archive),
       createUserKubeconfig(userName, groups = []) {
         const path = join(kubeconfigDir, `user-${userName.replace(/[^A-Za-z0-9_.-]/g, '_')}.kubeconfig`);
