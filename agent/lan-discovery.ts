@@ -3,6 +3,7 @@
 // (stopping the advertiser sends goodbye packets). Every peer seen is checked against its
 // /ids and becomes or refreshes a LAN ForeignCluster; this cluster itself is never added.
 import { MDNS_SERVICE_RFC } from '../shared/api/constants.js';
+import type { TrustDropReason } from '../shared/lookup/mdns.js';
 import type { AdvertiseOptions, BrowseOptions, MdnsPeer } from '../shared/lookup/types.js';
 import type { EffectiveDiscoveryConfig } from './cluster-config-watch.js';
 import type { ForeignClusterWriter } from './foreign-cluster-writer.js';
@@ -11,18 +12,29 @@ import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
 
+/** Called for each packet or advertised address refused at the LAN trust boundary (counted). */
+export interface TrustBoundaryHook {
+  onIgnored?: (reason: TrustDropReason) => void;
+}
+
 /** What the agent needs from the mDNS module (shared/lookup/mdns.ts behind mdns-driver.ts). */
 export interface MdnsDriver {
-  advertise(opts: AdvertiseOptions): Promise<{ stop(): Promise<void> }>;
+  advertise(opts: AdvertiseOptions & TrustBoundaryHook): Promise<{ stop(): Promise<void> }>;
   /** Continuous browse: calls onPeer for every answer or announcement, re-querying itself. */
-  browse(opts: BrowseOptions, onPeer: (peer: MdnsPeer) => void): Promise<{ stop(): Promise<void> }>;
+  browse(
+    opts: BrowseOptions & TrustBoundaryHook,
+    onPeer: (peer: MdnsPeer) => void,
+  ): Promise<{ stop(): Promise<void> }>;
 }
 
 export interface LanDiscoveryOptions {
   ownClusterId: string;
   /** Port peers should use for /ids (the NodePort, or the ids port itself). */
   authPort: number;
-  /** Interfaces (names or addresses) to advertise and browse on; default all. */
+  /**
+   * Interfaces (names or addresses) to advertise and browse on; default those carrying the
+   * default route(s), never container bridges or veths (shared/lookup/mdns/interfaces.ts).
+   */
   interfaces?: string[];
   /** mDNS host name (node hostname under .local); default derived from the cluster id. */
   hostname?: string;
@@ -100,6 +112,7 @@ export class LanDiscovery {
           ...(this.opts.interfaces?.length ? { interfaces: this.opts.interfaces } : {}),
           ttl: config.ttl,
           serviceTypes: types,
+          onIgnored: this.countIgnored,
         });
         this.advertisedWith = advertKey;
         this.opts.metrics?.advertising.set(1);
@@ -118,6 +131,7 @@ export class LanDiscovery {
             serviceTypes: types,
             skipClusterId: this.opts.ownClusterId,
             ...(this.opts.interfaces?.length ? { interfaces: this.opts.interfaces } : {}),
+            onIgnored: this.countIgnored,
           },
           (peer) => this.onPeer(peer),
         );
@@ -127,6 +141,11 @@ export class LanDiscovery {
       }
     }
   }
+
+  /** Refusals at the LAN trust boundary go to /metrics, never one log line each. */
+  private readonly countIgnored = (reason: TrustDropReason): void => {
+    this.opts.metrics?.mdnsIgnored.inc({ reason });
+  };
 
   private async stopAdvertising(): Promise<void> {
     const adv = this.advertiser;

@@ -10,8 +10,9 @@ const REPORT_CACHED_PEERS_MS = 5000;
 
 export function sharedMdnsDriver(log: Logger): MdnsDriver {
   return {
-    async advertise(opts) {
+    async advertise({ onIgnored, ...opts }) {
       const advertiser = new MdnsAdvertiser(opts);
+      if (onIgnored) advertiser.on('ignored', onIgnored);
       // Another host holding our names is the admin's business (two clusters with one id, or a
       // node name taken); odd packets are not.
       advertiser.on('renamed', (names: { instance: string; host: string }) =>
@@ -21,8 +22,10 @@ export function sharedMdnsDriver(log: Logger): MdnsDriver {
       await advertiser.start();
       return { stop: () => advertiser.stop() };
     },
-    async browse(opts, onPeer) {
+    async browse({ onIgnored, ...opts }, onPeer) {
       const browser = new MdnsBrowser(opts);
+      // packets and addresses refused at the LAN trust boundary: counted, not logged
+      if (onIgnored) browser.on('ignored', onIgnored);
       browser.on('peer', onPeer);
       browser.on('added', onPeer);
       browser.on('updated', onPeer);

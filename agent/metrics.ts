@@ -43,6 +43,12 @@ export class AgentMetrics {
     help: 'mDNS peer sightings handled (before de-duplication)',
     registers: [this.registry],
   });
+  readonly mdnsIgnored = new Counter({
+    name: 'liqo_agent_mdns_packets_dropped_total',
+    help: 'mDNS packets and advertised addresses ignored at the LAN trust boundary, by reason (off_subnet_source, off_link_address, forbidden_address)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly searchDomainResolutions = new Counter({
     name: 'liqo_agent_searchdomain_resolutions_total',
     help: 'SearchDomain resolutions by outcome',

@@ -5,4 +5,5 @@ export { MdnsBrowser } from './mdns/browser.js';
 export { browseOnce } from './mdns/once.js';
 export { authUrlsFor, parseTxt } from './mdns/names.js';
 export { selectEndpoints, type MdnsEndpoint } from './mdns/sockets.js';
+export { TRUST_DROP_REASONS, type TrustDropReason } from './mdns/trust.js';
 export type { AdvertiseOptions, BrowseOptions, MdnsPeer } from './types.js';

@@ -5,7 +5,8 @@
 //   starts (as if it had arrived while its sockets were still opening).
 // stdout: {"event":"starting"} just before the browser starts, then
 //   once:       {"event":"peer",peer,t}... {"event":"identity",clusterId,t}... {"event":"done",peers,t}
-//   continuous: {"event":"ready"}, {"event":"added"|"updated"|"removed",peer,t}; stdin "stop" ends it.
+//   continuous: {"event":"ready"}, {"event":"added"|"updated"|"removed",peer,t}; stdin "stop" ends it;
+//   stdin "peers": {"event":"peers",peers,ignored} (ignored: what the LAN trust boundary refused, by reason).
 // `t`: ms since the script began browsing; `at`, on every line: the epoch time, so a test can line
 // events up with what a sniffer on another host heard (all namespaces share the machine's clock).
 import { createInterface } from 'node:readline';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() === 'stop') void stop();
-    if (line.trim() === 'peers') print({ event: 'peers', peers: browser.peers() });
+    if (line.trim() === 'peers') print({ event: 'peers', peers: browser.peers(), ignored: browser.ignored });
   });
   if (ingestFirst) browser.ingest(ingestFirst);
   await browser.start();

@@ -21,6 +21,8 @@ const endpoint: MdnsEndpoint = {
   socketInterface: '10.0.0.1',
   addresses: ['10.0.0.1'],
   cidrs: [],
+  linkCidrs: [],
+  loopback: false,
 };
 const ownRecords = buildRecords(
   { serviceTypes: ['_liqo._tcp.local'], instance: 'me', host: 'me-host', port: 443, txt: { id: 'me' } },

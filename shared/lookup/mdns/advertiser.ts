@@ -68,7 +68,8 @@ function validate(opts: AdvertiseOptions): void {
 
 /**
  * Events: 'renamed' ({instance, host}), 'announced', 'topology' (the new interfaces and addresses,
- * before probing again), 'warning' (Error).
+ * before probing again), 'warning' (Error), 'ignored' (TrustDropReason: a packet from a source
+ * off the receiving interface's subnet, neither answered nor taken as a conflict).
  */
 export class MdnsAdvertiser extends EventEmitter {
   private transport: MdnsTransport;
@@ -115,6 +116,7 @@ export class MdnsAdvertiser extends EventEmitter {
   private makeTransport(): MdnsTransport {
     const transport = new MdnsTransport(this.opts.interfaces, (p, r, e) => this.handlePacket(p, r, e));
     transport.on('warning', (err: Error) => this.emit('warning', err));
+    transport.on('ignored', (reason: string) => this.emit('ignored', reason));
     return transport;
   }
 

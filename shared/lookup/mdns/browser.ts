@@ -2,7 +2,9 @@
 // announcements collected into a record cache, missing SRV/TXT/A/AAAA queried, peers reported.
 // Continuous mode follows RFC 6762 §5.2 (re-queries 1 s, 2 s, 4 s ... up to 60 min; refresh at
 // 80-95 % of a TTL) and §10 (expiry, goodbye, cache flush); one-shot mode settles like
-// `avahi-browse -t`.
+// `avahi-browse -t`. The LAN is a trust boundary (RFC 6762 §11, SPEC §"Security"): packets from
+// off-subnet sources never get here (sockets.ts), and an advertised address is kept only when it
+// is on the receiving interface's subnet and the connect-time address policy allows it.
 import type { RemoteInfo } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Answer, Packet, Question } from 'dns-packet';
@@ -18,6 +20,7 @@ import {
   parseTxt,
 } from './names.js';
 import { MdnsTransport, type MdnsEndpoint } from './sockets.js';
+import { advertisedAddressVerdict, type TrustDropReason } from './trust.js';
 
 const MAX_QUERY_INTERVAL_MS = 60 * 60 * 1000;
 const TICK_MS = 250;
@@ -32,7 +35,8 @@ type BrowserMode = 'continuous' | 'once';
 
 /**
  * Events: 'added', 'updated', 'removed' (MdnsPeer) as peers come, change and go; 'peer' (MdnsPeer)
- * whenever a response confirms a resolved peer; 'warning' (Error) for dropped packets.
+ * whenever a response confirms a resolved peer; 'warning' (Error) for dropped packets; 'ignored'
+ * (TrustDropReason) for each packet or advertised address refused at the LAN trust boundary.
  */
 export class MdnsBrowser extends EventEmitter {
   private readonly serviceTypes: string[];
@@ -62,6 +66,7 @@ export class MdnsBrowser extends EventEmitter {
       this.handlePacket(packet, rinfo, endpoint),
     );
     this.transport.on('warning', (err: Error) => this.emit('warning', err));
+    this.transport.on('ignored', (reason: TrustDropReason) => this.ignore(reason));
   }
 
   async start(): Promise<void> {
@@ -115,12 +120,27 @@ export class MdnsBrowser extends EventEmitter {
     return this.transport.dropped;
   }
 
-  private handlePacket(packet: Packet, _rinfo: RemoteInfo, _endpoint: MdnsEndpoint): void {
-    if (this.started) this.ingest(packet);
+  /** What was refused at the LAN trust boundary so far, by reason. */
+  readonly ignored: Record<TrustDropReason, number> = {
+    off_subnet_source: 0,
+    off_link_address: 0,
+    forbidden_address: 0,
+  };
+
+  private ignore(reason: TrustDropReason): void {
+    this.ignored[reason] += 1;
+    this.emit('ignored', reason);
   }
 
-  /** Takes in one decoded packet as if it had arrived (the socket path; fuzz tests feed it). */
-  ingest(packet: Packet): void {
+  private handlePacket(packet: Packet, _rinfo: RemoteInfo, endpoint: MdnsEndpoint): void {
+    if (this.started) this.ingest(packet, endpoint);
+  }
+
+  /**
+   * Takes in one decoded packet as if it had arrived (the socket path; fuzz tests feed it). With
+   * the endpoint it came in on, the addresses of browsed targets are held to that link.
+   */
+  ingest(packet: Packet, endpoint?: MdnsEndpoint): void {
     if (packet.type !== 'response') return;
     const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])].filter(
       (r): r is Answer => !!r && typeof r === 'object' && typeof r.name === 'string',
@@ -132,6 +152,7 @@ export class MdnsBrowser extends EventEmitter {
     const touched = new Set<string>();
     let changed = false;
     for (const record of records) {
+      if (endpoint && !this.addressAllowed(record, endpoint)) continue;
       const result = this.cache.add(record, now);
       if (!result) continue;
       touched.add(result.name);
@@ -141,6 +162,18 @@ export class MdnsBrowser extends EventEmitter {
     if (changed) this.lastNewInfoAt = now;
     this.refreshPeers(touched, true);
     this.resolveMissing(now);
+  }
+
+  /**
+   * An A/AAAA of a browsed target is kept only if on the receiving link and allowed by the
+   * address policy; anything else passes (the cache decides what it keeps).
+   */
+  private addressAllowed(record: Answer, endpoint: MdnsEndpoint): boolean {
+    if (record.type !== 'A' && record.type !== 'AAAA') return true;
+    if (typeof record.data !== 'string' || !this.cache.isTarget(normalizeName(record.name))) return true;
+    const reason = advertisedAddressVerdict(endpoint, record.data);
+    if (reason && reason !== 'ignored_link_local') this.ignore(reason);
+    return reason === undefined;
   }
 
   /** Recomputes the peers hanging off the touched names and emits what changed. */

@@ -1,27 +1,18 @@
 // The mDNS transport: one multicast-dns socket per chosen interface and address family, bound to
 // the wildcard address (binding to the unicast address alone receives no multicast) with the
 // interface set for membership and sending. Packets reach the owner already decoded; anything
-// multicast-dns cannot decode is dropped as a warning, and owner exceptions never escape.
+// multicast-dns cannot decode is dropped as a warning, and owner exceptions never escape. A
+// packet whose source is not on the receiving interface's subnet never reaches the owner
+// (RFC 6762 §11): it is counted and announced as an 'ignored' event, not a warning.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import dnsPacket, { type Packet } from 'dns-packet';
-import ipaddr from 'ipaddr.js';
 import makeMdns from 'multicast-dns';
 import { selectEndpoints, type MdnsEndpoint } from './interfaces.js';
 import { MDNS_IPV4_GROUP, MDNS_IPV6_GROUP, MDNS_PORT } from './names.js';
+import { sourceOnLink, type TrustDropReason } from './trust.js';
 
 export { selectEndpoints, type MdnsEndpoint };
-
-function inCidr(address: string, cidr: string): boolean {
-  try {
-    const addr = ipaddr.parse(address.replace(/%.*$/, ''));
-    const [range, bits] = ipaddr.parseCIDR(cidr);
-    if (addr.kind() !== range.kind()) return false;
-    return addr.match(range, bits);
-  } catch {
-    return false;
-  }
-}
 
 export type PacketHandler = (packet: Packet, rinfo: RemoteInfo, endpoint: MdnsEndpoint) => void;
 
@@ -37,13 +28,18 @@ interface OpenSocket {
   socket: Socket;
 }
 
-/** Events: 'warning' (Error) for undecodable packets, socket trouble or handler failures. */
+/**
+ * Events: 'warning' (Error) for undecodable packets, socket trouble or handler failures;
+ * 'ignored' (TrustDropReason) for each packet refused at the LAN trust boundary.
+ */
 export class MdnsTransport extends EventEmitter {
   private sockets: OpenSocket[] = [];
   private legacySockets: Socket[] = [];
   readonly endpoints: MdnsEndpoint[];
   /** Packets dropped because they could not be decoded or handled. */
   dropped = 0;
+  /** Packets refused at the LAN trust boundary (source off the receiving interface's subnet). */
+  offSubnetSources = 0;
 
   constructor(
     interfaces: string[] | undefined,
@@ -126,16 +122,22 @@ export class MdnsTransport extends EventEmitter {
   }
 
   /**
-   * Every socket receives the group's packets from all interfaces (Linux IP_MULTICAST_ALL), so a
-   * packet is handled by the socket whose subnet holds its source; one from no known subnet is
-   * handled by all. IPv6 sources are taken as they come (link-local has no subnet to test).
+   * RFC 6762 §11: only packets whose source is on the receiving interface's link count. Every
+   * socket gets a copy of the group's packets from all interfaces (Linux IP_MULTICAST_ALL), so a
+   * packet is handled by the socket whose subnet holds its source, and one that no socket's subnet
+   * holds is ignored, and counted once (by the first socket of its family).
    */
   private fromThisLink(endpoint: MdnsEndpoint, source: string): boolean {
-    if (endpoint.family === 'IPv6' || this.sockets.length <= 1) return true;
-    if (endpoint.cidrs.some((c) => inCidr(source, c))) return true;
-    return !this.sockets.some(
-      (s) => s.endpoint.family === 'IPv4' && s.endpoint.cidrs.some((c) => inCidr(source, c)),
-    );
+    if (sourceOnLink(endpoint, source)) return true;
+    const family = this.sockets.filter((s) => s.endpoint.family === endpoint.family);
+    const owned = family.some((s) => sourceOnLink(s.endpoint, source));
+    if (!owned && (family[0]?.endpoint ?? endpoint) === endpoint) this.ignore('off_subnet_source');
+    return false;
+  }
+
+  private ignore(reason: TrustDropReason): void {
+    if (reason === 'off_subnet_source') this.offSubnetSources += 1;
+    this.emit('ignored', reason);
   }
 
   get openEndpoints(): MdnsEndpoint[] {
@@ -225,6 +227,8 @@ export class MdnsTransport extends EventEmitter {
               resolve();
             });
             socket.on('message', (msg, rinfo) => {
+              // a unicast reply, so it came in on this endpoint's interface: its source must be there
+              if (!sourceOnLink(endpoint, rinfo.address)) return this.ignore('off_subnet_source');
               let decoded: Packet;
               try {
                 decoded = dnsPacket.decode(msg);
