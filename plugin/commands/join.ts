@@ -19,6 +19,7 @@ import type { CommandIO } from '../io.js';
 import { fcResourceName, findForeignCluster } from '../foreign-clusters.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
 import { joinCluster, type ClientSideCheck } from '../peering.js';
+import { acceptIdentity, acceptUrl } from '../identity-accept.js';
 
 export interface JoinOptions extends GlobalOptions {
   target: string;
@@ -29,6 +30,7 @@ export interface JoinOptions extends GlobalOptions {
   idsTimeout?: string;
   caFile?: string;
   output?: OutputFormat;
+  acceptIdentity?: boolean;
 }
 
 export const joinCommand: CommandModule<JoinOptions> = {
@@ -51,7 +53,13 @@ export const joinCommand: CommandModule<JoinOptions> = {
           })
           .option('timeout', { type: 'string', default: '2m', describe: 'How long --wait waits' })
           .option('ids-timeout', { type: 'string', default: '5s', describe: 'Bound on reading /ids' })
-          .option('ca-file', { type: 'string', describe: 'PEM file with extra CA certificates to trust' }),
+          .option('ca-file', { type: 'string', describe: 'PEM file with extra CA certificates to trust' })
+          .option('accept-identity', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Trust the identity the ForeignCluster answers with now (after IdentityChanged): re-pin it and join',
+          }),
       ),
       ['table', 'json', 'yaml', 'name'],
     ),
@@ -62,12 +70,26 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
   const mode = opts.dryRun ?? 'none';
   if (opts.wait && mode !== 'none') throw new UserError('--wait cannot be combined with --dry-run');
   const waitMs = parseDuration(opts.timeout ?? '2m', '--timeout') ?? 120_000;
+  if (opts.acceptIdentity && mode !== 'none') {
+    throw new UserError('--accept-identity cannot be combined with --dry-run');
+  }
   const resources = await connect(opts, io);
-  const { authUrl, foreignCluster } = await resolveTarget(resources, opts.target);
+  const target = await resolveTarget(resources, opts.target);
+  const { foreignCluster } = target;
+  if (opts.acceptIdentity && !foreignCluster) {
+    throw new UserError(
+      `--accept-identity needs the ForeignCluster's name or cluster id as target, not an auth URL (${opts.target})`,
+    );
+  }
+  // what is accepted is the identity seen where the change was seen
+  const authUrl = opts.acceptIdentity && foreignCluster ? acceptUrl(foreignCluster) : target.authUrl;
   const identity = await fetchIdentityOrFail(authUrl, {
     timeoutMs: parseDuration(opts.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
   });
+  if (opts.acceptIdentity && foreignCluster) {
+    return acceptAndReport(resources, foreignCluster, identity, opts, io, waitMs);
+  }
   const clientSide = mode === 'client' ? await clientSideCheck(resources, opts, io) : undefined;
   const outcome = await joinCluster(resources, {
     identity,
@@ -94,6 +116,39 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
   if (opts.wait) {
     shown = await waitForJoined(resources, outcome.name, waitMs, io, format === 'table');
   }
+  if (format === 'json' || format === 'yaml') return printData(io, format, shown);
+  if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
+}
+
+async function acceptAndReport(
+  resources: LiqoResources,
+  current: ForeignCluster,
+  identity: Awaited<ReturnType<typeof fetchIdentityOrFail>>,
+  opts: JoinOptions,
+  io: CommandIO,
+  waitMs: number,
+): Promise<void> {
+  const own = await resources.readOwnClusterId();
+  if (own && identity.identity.clusterId === own) {
+    throw new UserError(
+      `refusing to accept: ${identity.authUrl} is this cluster itself (cluster id ${identity.identity.clusterId})`,
+    );
+  }
+  const outcome = await acceptIdentity(resources, current, identity, opts.name);
+  const format = opts.output ?? 'table';
+  if (format === 'table') {
+    io.stdout.write(
+      `${fcResourceName(outcome.name)} ${outcome.action}: identity accepted (cluster ${identity.identity.clusterId}, ` +
+        `certificate ${identity.certificateSha256}, ${identity.authUrl})\n`,
+    );
+    if (outcome.deleted) {
+      io.stdout.write(
+        `${fcResourceName(outcome.deleted)} deleted: its cluster id no longer answers at ${identity.authUrl}\n`,
+      );
+    }
+  }
+  let shown = outcome.foreignCluster;
+  if (opts.wait) shown = await waitForJoined(resources, outcome.name, waitMs, io, format === 'table');
   if (format === 'json' || format === 'yaml') return printData(io, format, shown);
   if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
 }

@@ -2,6 +2,7 @@
 // ForeignCluster is stuck, and what went wrong in a SearchDomain's last resolution. Without
 // them the reasons were only visible in `-o yaml`.
 import {
+  CONDITION_IDENTITY_CHANGED,
   CONDITION_IDENTITY_RESOLVED,
   type ForeignCluster,
   type SearchDomain,
@@ -21,8 +22,19 @@ export interface Readiness {
  * what the CRD's READY and REASON printer columns show too, so `kubectl get foreignclusters`
  * and `kubectl liqo list` agree. A ForeignCluster created with its identity (by `join` or by
  * discovery) has nothing to resolve and no condition.
+ *
+ * IdentityChanged (True) comes first: the cluster answered with another identity than the
+ * pinned one, it is not joined automatically, and a person has to decide (SPEC §"Security").
  */
 export function foreignClusterReadiness(fc: ForeignCluster): Readiness {
+  const changed = fc.status?.conditions?.find((c) => c.type === CONDITION_IDENTITY_CHANGED);
+  if (changed?.status === 'True') {
+    return {
+      ready: 'False',
+      reason: CONDITION_IDENTITY_CHANGED,
+      ...(changed.message ? { message: oneLine(changed.message) } : {}),
+    };
+  }
   const condition = fc.status?.conditions?.find((c) => c.type === CONDITION_IDENTITY_RESOLVED);
   if (!condition) return {};
   return {
