@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
 import { ensureClusterId } from './cluster-id.js';
 import { generatedClusterName, servedClusterName } from './cluster-name.js';
+import { recordEvent } from './events.js';
 import { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
@@ -14,9 +15,14 @@ import { ensureIdsCertificate, loadCertificateFiles } from './ids-certificate.js
 import { IdentityFetcher } from './identity-fetcher.js';
 import { IdentityFiller } from './identity-filler.js';
 import { startIdentityServer, type IdentityServer } from './identity-server.js';
-import { connectAgentKube, type AgentKube } from './kube-access.js';
+import { connectAgentKube, withGuardedWrites, type AgentKube } from './kube-access.js';
 import { LanDiscovery, type MdnsDriver } from './lan-discovery.js';
-import { LeaderElector } from './leader-election.js';
+import {
+  LeaderElector,
+  timingForLeaseDuration,
+  timingProblem,
+  type LeaderElectionTiming,
+} from './leader-election.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import { AgentMetrics } from './metrics.js';
@@ -39,9 +45,11 @@ export interface AgentOptions {
   searchDomainIntervalMs: number;
   gcIntervalMs: number;
   leaseName: string;
+  /** Leader election (see leader-election.ts' timing table): lease duration, default 15 s. */
   leaseDurationSeconds: number;
-  renewIntervalMs: number;
-  /** How often a standby checks the Lease; default min(renew interval, 2 s). */
+  /** The leader stops acting when it could not renew for this long; default 2/3 of the lease duration. */
+  renewDeadlineMs?: number;
+  /** Between renewals (leader) and looks at the Lease (standby); default 2 s. */
   retryIntervalMs?: number;
   identity?: string;
   dnsServers: string[];
@@ -88,7 +96,10 @@ class LeaderWork {
     metrics: AgentMetrics,
   ) {
     const log = opts.log;
-    const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics);
+    const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics, {
+      events: (fc, event) => recordEvent(kube, fc, event),
+      log: log.child({ part: 'writer' }),
+    });
     this.gc = new GarbageCollector(kube.liqo, opts.gcIntervalMs, log.child({ part: 'gc' }), metrics);
     this.lan =
       opts.mdns &&
@@ -137,7 +148,8 @@ class LeaderWork {
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log;
   const metrics = new AgentMetrics();
-  const kube = await connectAgentKube(opts.kubeConfig, opts.namespace);
+  const timing = leaderElectionTiming(opts);
+  const kube = await connectAgentKube(opts.kubeConfig, opts.namespace, timing.requestTimeoutMs);
   const clusterId = await ensureClusterId(kube, log);
   log.info(
     { clusterId, generatedClusterName: generatedClusterName(clusterId), namespace: opts.namespace },
@@ -185,18 +197,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const authPort = opts.authPort ?? ids.port;
     let work: LeaderWork | undefined;
     let workStopping: Promise<void> = Promise.resolve();
+    // the leader's work writes only while the elector says it surely leads
+    const leaderKube = withGuardedWrites(
+      kube,
+      (what) => leaderElector.assertLeading(what),
+      log.child({ part: 'writes' }),
+    );
     elector = new LeaderElector(kube, {
       leaseName: opts.leaseName,
       identity,
-      leaseDurationSeconds: opts.leaseDurationSeconds,
-      renewPeriodMs: opts.renewIntervalMs,
-      retryPeriodMs: opts.retryIntervalMs ?? Math.min(opts.renewIntervalMs, 2000),
-      renewDeadlineMs: Math.floor(opts.leaseDurationSeconds * 1000 * (2 / 3)),
+      timing,
       log: log.child({ part: 'leader' }),
       onStartedLeading: () => {
         log.info({ identity }, 'leading: starting discovery');
         metrics.isLeader.set(1);
-        const next = new LeaderWork(kube, config, fetcher, clusterId, authPort, opts, metrics);
+        const next = new LeaderWork(leaderKube, config, fetcher, clusterId, authPort, opts, metrics);
         work = next;
         void workStopping.then(() => {
           if (work === next) next.start();
@@ -248,4 +263,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     for (const c of cleanups.reverse()) await c();
     throw err;
   }
+}
+
+/** The leader-election table for these options; throws one line when it cannot work. */
+export function leaderElectionTiming(opts: AgentOptions): LeaderElectionTiming {
+  const base = timingForLeaseDuration(opts.leaseDurationSeconds, opts.retryIntervalMs);
+  const renewDeadlineMs = opts.renewDeadlineMs ?? base.renewDeadlineMs;
+  // requests end before the lease could pass to another replica, and never later than the defaults'
+  const timing: LeaderElectionTiming = {
+    ...base,
+    renewDeadlineMs,
+    requestTimeoutMs: Math.min(base.requestTimeoutMs, base.leaseDurationMs - renewDeadlineMs),
+  };
+  const problem = timingProblem(timing);
+  if (problem) throw new Error(`leader election: ${problem}`);
+  return timing;
 }

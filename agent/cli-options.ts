@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import yargs from 'yargs';
 import { AGENT_LEASE_NAME, DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
 import type { AgentOptions } from './agent.js';
+import { timingForLeaseDuration, timingProblem } from './leader-election.js';
 
 /** The agent's options as the command line gives them: paths and switches, not live objects. */
 export interface CliOptions extends Omit<AgentOptions, 'kubeConfig' | 'mdns' | 'log' | 'retryIntervalMs'> {
@@ -53,7 +54,8 @@ export function parseCli(argv: string[]): CliOptions {
       type: 'string',
       array: true,
       default: [] as string[],
-      describe: 'mDNS interface (name or address); repeatable; default all',
+      describe:
+        'mDNS interface (name or address); repeatable; default those carrying the default route(s), never container bridges/veths',
     })
     .option('advertise-address', {
       type: 'string',
@@ -89,15 +91,15 @@ export function parseCli(argv: string[]): CliOptions {
       default: 15,
       describe: 'seconds a leader holds the Lease without renewing',
     })
-    .option('renew-interval', {
+    .option('renew-deadline', {
       type: 'number',
-      default: 5,
-      describe: "seconds between the leader's renewals",
+      describe:
+        'seconds after its last renewal at which a leader that could not renew stops acting; default two thirds of --lease-duration (10)',
     })
     .option('retry-interval', {
       type: 'number',
       default: 2,
-      describe: "seconds between a standby replica's looks at the Lease",
+      describe: "seconds between the leader's renewals and between a standby's looks at the Lease",
     })
     .option('identity', {
       type: 'string',
@@ -175,12 +177,14 @@ export function parseCli(argv: string[]): CliOptions {
     throw new CliError('--tls-cert-file and --tls-key-file go together: give both or neither');
   }
   const leaseDuration = positive('lease-duration', a['lease-duration']);
-  const renew = positive('renew-interval', a['renew-interval']);
-  if (renew * 1.5 > leaseDuration) {
-    throw new CliError(
-      `--renew-interval (${renew}) must be well under --lease-duration (${leaseDuration}), e.g. a third of it`,
-    );
-  }
+  const renewDeadline =
+    a['renew-deadline'] === undefined ? undefined : positive('renew-deadline', a['renew-deadline']);
+  const retryInterval = positive('retry-interval', a['retry-interval']);
+  const problem = timingProblem({
+    ...timingForLeaseDuration(leaseDuration, retryInterval * 1000),
+    ...(renewDeadline === undefined ? {} : { renewDeadlineMs: renewDeadline * 1000, requestTimeoutMs: 0 }),
+  });
+  if (problem) throw new CliError(`--lease-duration/--renew-deadline/--retry-interval: ${problem}`);
   const retryMin = positive('identity-retry-min', a['identity-retry-min']);
   const retryMax = positive('identity-retry-max', a['identity-retry-max']);
   if (retryMax < retryMin) {
@@ -201,8 +205,7 @@ export function parseCli(argv: string[]): CliOptions {
     gcIntervalMs: positive('gc-interval', a['gc-interval']) * 1000,
     leaseName: a['lease-name'],
     leaseDurationSeconds: leaseDuration,
-    renewIntervalMs: renew * 1000,
-    retryIntervalMs: positive('retry-interval', a['retry-interval']) * 1000,
+    retryIntervalMs: retryInterval * 1000,
     dnsServers: a['dns-server'],
     idsTimeoutMs: positive('ids-timeout', a['ids-timeout']),
     idsConcurrency: positive('ids-concurrency', a['ids-concurrency']),
@@ -211,6 +214,7 @@ export function parseCli(argv: string[]): CliOptions {
     logLevel: a['log-level'],
     mdns: a.mdns,
   };
+  if (renewDeadline !== undefined) out.renewDeadlineMs = renewDeadline * 1000;
   if (a['allow-loopback']) out.allowLoopback = true;
   if (a.kubeconfig) out.kubeconfig = a.kubeconfig;
   if (a.context) out.context = a.context;

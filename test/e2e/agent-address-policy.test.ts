@@ -79,7 +79,6 @@ describe('agent address policy end to end (ForeignCluster condition, SearchDomai
       gcIntervalMs: 1000,
       leaseName: 'liqo-discovery-agent',
       leaseDurationSeconds: 6,
-      renewIntervalMs: 2000,
       identity: 'policy-e2e-agent',
       dnsServers: [bind.server],
       idsTimeoutMs: 1500,

@@ -45,7 +45,7 @@ describe('agent against a real API server', function () {
 
   before(async function () {
     cp = await startLiqoControlPlane();
-    kube = await connectAgentKube(await loadKubeConfig({ kubeconfig: cp.adminKubeconfig }), 'liqo');
+    kube = await connectAgentKube(await loadKubeConfig({ kubeconfig: cp.adminKubeconfig }), 'liqo', 5000);
   });
   after(async () => cp?.stop());
 
@@ -294,10 +294,12 @@ describe('agent against a real API server', function () {
         new LeaderElector(kube, {
           leaseName: 'test-election',
           identity,
-          leaseDurationSeconds: 4,
-          renewPeriodMs: 500,
-          retryPeriodMs: 500,
-          renewDeadlineMs: 2500,
+          timing: {
+            leaseDurationMs: 4000,
+            renewDeadlineMs: 2500,
+            retryPeriodMs: 500,
+            requestTimeoutMs: 1500,
+          },
           log,
           onStartedLeading: () => leading.add(identity),
           onStoppedLeading: () => leading.delete(identity),

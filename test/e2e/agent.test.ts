@@ -105,7 +105,6 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
       gcIntervalMs: 1000,
       leaseName: 'liqo-discovery-agent',
       leaseDurationSeconds: 6,
-      renewIntervalMs: 2000,
       identity: 'test-agent',
       dnsServers: [bind.server],
       idsTimeoutMs: 1500,

@@ -125,7 +125,7 @@ const agentArgs = [
   '--gc-interval=3',
   '--searchdomain-interval=5',
   `--lease-duration=${LEASE_SECONDS}`,
-  '--renew-interval=5',
+  '--renew-deadline=10',
 ];
 
 describe('two clusters on one LAN', function () {
