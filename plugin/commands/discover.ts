@@ -41,7 +41,12 @@ export const discoverCommand: CommandModule<DiscoverOptions> = {
           type: 'boolean',
           describe: 'Browse the LAN even if ClusterConfig disables discovery (--no-lan: never)',
         })
-        .option('interface', { type: 'string', array: true, describe: 'Interface name or address for mDNS' })
+        .option('interface', {
+          type: 'string',
+          array: true,
+          describe:
+            'Interface name or address for mDNS (default: the default-route interfaces, never container bridges/veths)',
+        })
         .option('timeout', { type: 'string', default: '10s', describe: 'Bound on the whole run' })
         .option('skip-identity', {
           type: 'boolean',
