@@ -18,6 +18,7 @@
 // root namespace, no address, no route (a veth on a private /30 would work too, but it changes
 // the machine's routing table, which a person running `npm run cluster` did not ask for).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -29,6 +30,7 @@ import {
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import { join } from 'node:path';
 import { ensureNodeBinaries, type NodeBinaries } from '../binaries.js';
 import { kubectlWith, runCommand, shellWith, type CommandResult, type RunOptions } from '../kubectl.js';
@@ -232,6 +234,8 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
       `cluster name ${JSON.stringify(name)} is not usable: 1-20 lowercase letters, digits or '-', starting and ending with a letter or digit`,
     );
   const nodeIp = opts.nodeIp ?? '10.77.0.1';
+  if (!ipaddr.IPv4.isValidFourPartDecimal(nodeIp))
+    throw new Error(`node IP ${JSON.stringify(nodeIp)} is not an IPv4 address (e.g. 10.77.0.1)`);
   const prefixLength = opts.prefixLength ?? 24;
   const podCidr = opts.podCidr ?? '10.88.0.0/24';
   const readyTimeoutMs = opts.readyTimeoutMs ?? 180_000;
@@ -566,7 +570,9 @@ export async function startRealCluster(opts: RealClusterOptions): Promise<RealCl
 
 /** The LAN end of a node's interface, in the bridge's namespace: unique per node name, ≤ 15 chars. */
 function lanPeerName(nodeName: string): string {
-  return `lan-${nodeName}`.slice(0, 15);
+  const readable = `lan-${nodeName}`;
+  if (readable.length <= 15) return readable;
+  return `lan-${createHash('sha256').update(nodeName).digest('hex').slice(0, 11)}`;
 }
 
 async function waitUntil(
