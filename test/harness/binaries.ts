@@ -128,7 +128,9 @@ export async function buildWithGo(
     `-X ${pkg}.gitMinor=${KUBERNETES_VERSION.split('.')[1]}`,
     `-X ${pkg}.gitTreeState=clean`,
   ].join(' ');
-  log(`building ${names.join(', ')} ${KUBERNETES_VERSION} with Go into ${outDir} (once; takes minutes)`);
+  log(
+    `building ${names.join(', ')} (Kubernetes ${KUBERNETES_VERSION}) with Go into ${outDir} (once; takes minutes)`,
+  );
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(
       go,
