@@ -1,7 +1,7 @@
 // Kubernetes Events about the objects the agent keeps (core/v1, what `kubectl describe` and
-// `kubectl get events` show). The objects are cluster-scoped, so their Events live in the
-// agent's own namespace (RBAC: create/get/update events there only); `kubectl describe`
-// finds them by involvedObject in every namespace. The same reason and message on the same
+// `kubectl get events` show). The objects are cluster-scoped, and the API server accepts
+// Events about cluster-scoped objects only in "default" (as client-go's recorder writes them),
+// so that is the one namespace where the agent may write Events (manifests/agent/rbac.yaml). The same reason and message on the same
 // object again raises the count of one Event instead of adding another, as client-go's
 // recorder does.
 import { createHash } from 'node:crypto';
@@ -10,6 +10,8 @@ import type { AgentKube } from './kube-access.js';
 import { isConflict } from './kube-access.js';
 
 export const EVENT_SOURCE_COMPONENT = 'liqo-discovery-agent';
+/** Where Events about cluster-scoped objects must live. */
+export const EVENT_NAMESPACE = 'default';
 
 export interface EventObject {
   apiVersion: string;
@@ -32,7 +34,7 @@ export async function recordEvent(kube: AgentKube, object: EventObject, event: E
     .digest('hex')
     .slice(0, 16);
   const name = `${objectName}.${key}`.slice(-253).replace(/^[^a-z0-9]+/, '');
-  const namespace = kube.namespace;
+  const namespace = EVENT_NAMESPACE;
   const now = new Date();
   const body: CoreV1Event = {
     apiVersion: 'v1',
