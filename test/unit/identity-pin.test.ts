@@ -1,7 +1,12 @@
 // Identity pinning's decision (shared/discovery/identity-pin.ts): old pin + new /ids answer →
 // pin, keep or changed, and the one-line message a person reads.
 import assert from 'node:assert/strict';
-import type { ChangedIdentity, ObservedIdentity, PinnedIdentity } from '../../shared/api/types.js';
+import type {
+  ChangedIdentity,
+  ForeignCluster,
+  ObservedIdentity,
+  PinnedIdentity,
+} from '../../shared/api/types.js';
 import {
   changeMessage,
   changeReason,
@@ -95,5 +100,30 @@ describe('identity pinning decision', () => {
     assert.equal(sameObservation(recorded, observed), true);
     assert.equal(sameObservation(recorded, answer({ certificateFingerprint: 'FF:FF' })), false);
     assert.equal(sameObservation(undefined, observed), false);
+  });
+});
+
+describe('list READY/REASON with IdentityChanged', () => {
+  it('shows False IdentityChanged ahead of IdentityResolved while the change waits for a person', async () => {
+    const { foreignClusterReadiness } = await import('../../plugin/output/status-summary.js');
+    const fc = (status: 'True' | 'False') =>
+      ({
+        apiVersion: 'discovery.liqo.io/v1alpha1',
+        kind: 'ForeignCluster',
+        metadata: { name: 'alpha' },
+        spec: { authUrl: 'https://10.0.0.5:30740' },
+        status: {
+          conditions: [
+            { type: 'IdentityResolved', status: 'True', reason: 'Untrusted' },
+            { type: 'IdentityChanged', status, reason: 'CertificateChanged', message: 'old and\nnew' },
+          ],
+        },
+      }) as ForeignCluster;
+    assert.deepEqual(foreignClusterReadiness(fc('True')), {
+      ready: 'False',
+      reason: 'IdentityChanged',
+      message: 'old and new',
+    });
+    assert.deepEqual(foreignClusterReadiness(fc('False')), { ready: 'True', reason: 'Untrusted' });
   });
 });

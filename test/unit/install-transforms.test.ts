@@ -89,7 +89,7 @@ describe('install transforms', () => {
   it('--without-agent leaves out every object of the agent and nothing else', () => {
     const out = configure(release, { image: IMAGE, withoutAgent: true });
     assert.ok(!out.some((o) => o.metadata.name.startsWith('liqo-discovery-agent')));
-    assert.equal(out.length, release.length - 7); // SA, 2 roles, 2 bindings, Service, DaemonSet
+    assert.equal(out.length, release.length - 9); // SA, 3 roles, 3 bindings (one for Events), Service, DaemonSet
   });
 
   it('--webhook-url drops the in-cluster webhook and points both configurations at the url', () => {
