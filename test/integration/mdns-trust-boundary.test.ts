@@ -122,11 +122,7 @@ describe('mDNS LAN trust boundary (RFC 6762 §11)', function () {
     assert.equal((honest.peer as MdnsPeer).authUrl, `https://${h1.address}:7443`);
     await rounds(announcer, 5);
     const { peers, ignored } = await peersOf(browser);
-    assert.deepEqual(
-      clusterIds(peers),
-      ['honest-peer'],
-      'only the honest peer is reported',
-    );
+    assert.deepEqual(clusterIds(peers), ['honest-peer'], 'only the honest peer is reported');
     assert.ok(ignored.off_subnet_source >= 5, `off-subnet packets counted: ${JSON.stringify(ignored)}`);
 
     // the one-shot browse (kubectl liqo discover --lan) holds the same line
@@ -216,10 +212,7 @@ describe('mDNS LAN trust boundary (RFC 6762 §11)', function () {
     // the first queries go out at once, 1 s and 2 s later: wait for the third on the LAN
     await new Promise((r) => setTimeout(r, 3500));
     const { peers } = await peersOf(byDefault);
-    assert.deepEqual(
-      clusterIds(peers),
-      ['honest-peer'],
-    );
+    assert.deepEqual(clusterIds(peers), ['honest-peer']);
     const heard = podResponder.messages.filter((m) => m.event === 'question');
     assert.deepEqual(heard, [], 'no query reached the bridge');
     byDefault.send('stop');
