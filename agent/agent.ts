@@ -7,7 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
 import { ensureClusterId } from './cluster-id.js';
 import { generatedClusterName, servedClusterName } from './cluster-name.js';
-import { recordEvent } from './events.js';
+import { recordEvent, type EventDetails } from './events.js';
+import type { ForeignCluster } from '../shared/api/types.js';
 import { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
@@ -96,11 +97,12 @@ class LeaderWork {
     metrics: AgentMetrics,
   ) {
     const log = opts.log;
+    const events = (fc: ForeignCluster, event: EventDetails) => recordEvent(kube, fc, event);
     const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics, {
-      events: (fc, event) => recordEvent(kube, fc, event),
+      events,
       log: log.child({ part: 'writer' }),
     });
-    this.gc = new GarbageCollector(kube.liqo, opts.gcIntervalMs, log.child({ part: 'gc' }), metrics);
+    this.gc = new GarbageCollector(kube.liqo, opts.gcIntervalMs, log.child({ part: 'gc' }), metrics, events);
     this.lan =
       opts.mdns &&
       new LanDiscovery(opts.mdns, writer, fetcher, {
@@ -127,6 +129,7 @@ class LeaderWork {
       ...(opts.identityRetryMaxMs ? { maxBackoffMs: opts.identityRetryMaxMs } : {}),
       log: log.child({ part: 'filler' }),
       metrics,
+      events,
     });
   }
 

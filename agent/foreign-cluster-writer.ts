@@ -228,6 +228,12 @@ export class ForeignClusterWriter {
     }
     const created = await this.liqo.foreignClusters.create(fc);
     const name = created.metadata.name ?? identity.clusterId;
+    const where = peer.searchDomain ? `SearchDomain ${peer.searchDomain.name}` : peer.discoveryType;
+    await this.options
+      .events?.(created, { type: 'Normal', reason: 'Discovered', message: `found by ${where} at ${authUrl}` })
+      .catch((err: unknown) =>
+        this.options.log?.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write Event'),
+      );
     const pin = judgeIdentity(undefined, observedFrom(peer.found));
     await this.liqo.foreignClusters.patchStatus(name, {
       status: { ttl: peer.ttlSeconds, ...(pin.action === 'pin' ? { pinnedIdentity: pin.pin } : {}) },

@@ -11,6 +11,7 @@ import {
 } from '../shared/api/constants.js';
 import type { ForeignCluster, SearchDomain } from '../shared/api/types.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import type { ForeignClusterEventSink } from './foreign-cluster-writer.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -42,6 +43,7 @@ export class GarbageCollector {
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly metrics?: AgentMetrics,
+    private readonly events?: ForeignClusterEventSink,
   ) {}
 
   start(): void {
@@ -92,7 +94,7 @@ export class GarbageCollector {
         const fresh = await this.liqo.foreignClusters.get(name);
         if (!fresh || !isExpired(fresh, nowSeconds)) continue;
       }
-      if (reason && (await this.deleteOne(name, reason))) deleted.push(name);
+      if (reason && (await this.deleteOne(fc, reason))) deleted.push(name);
     }
     return deleted;
   }
@@ -105,17 +107,25 @@ export class GarbageCollector {
       const owner = owningSearchDomain(fc);
       if (fc.spec.discoveryType !== 'WAN' || !fc.metadata.name || owner?.name !== sdName) continue;
       if (sdUid && owner.uid && owner.uid !== sdUid) continue; // belongs to a re-created one
-      if (await this.deleteOne(fc.metadata.name, 'searchdomain-deleted')) deleted.push(fc.metadata.name);
+      if (await this.deleteOne(fc, 'searchdomain-deleted')) deleted.push(fc.metadata.name);
     }
     return deleted;
   }
 
-  private async deleteOne(name: string, reason: string): Promise<boolean> {
+  private async deleteOne(fc: ForeignCluster, reason: string): Promise<boolean> {
+    const name = fc.metadata.name ?? '';
     try {
       const gone = await this.liqo.foreignClusters.delete(name);
       if (gone) {
         this.metrics?.foreignClustersCollected.inc({ reason });
         this.log.info({ foreignCluster: name, reason }, 'deleted a ForeignCluster no longer discovered');
+        const message =
+          reason === 'expired'
+            ? `not seen for its TTL (${fc.status?.ttl ?? '?'} s) since ${fc.metadata.annotations?.[ANNOTATION_LAST_UPDATE] ? new Date(Number(fc.metadata.annotations[ANNOTATION_LAST_UPDATE]) * 1000).toISOString() : 'its creation'}; deleted`
+            : `its SearchDomain ${owningSearchDomain(fc)?.name ?? ''} is gone; deleted`;
+        await this.events?.(fc, { type: 'Normal', reason: 'Deleted', message }).catch((err: unknown) =>
+          this.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write Event'),
+        );
       }
       return gone;
     } catch (err) {

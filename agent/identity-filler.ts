@@ -16,6 +16,7 @@ import type { Condition, ForeignCluster } from '../shared/api/types.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import { observedFrom, pinFrom } from '../shared/discovery/identity-pin.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import type { ForeignClusterEventSink } from './foreign-cluster-writer.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
 import { watchResource, type AgentKube, type WatchEventType, type WatchHandle } from './kube-access.js';
 import type { Logger } from './logger.js';
@@ -32,6 +33,8 @@ export interface IdentityFillerOptions {
   maxBackoffMs?: number;
   log: Logger;
   metrics?: AgentMetrics;
+  /** Told when IdentityResolved changes status (an Event: what `kubectl describe` shows). */
+  events?: ForeignClusterEventSink;
 }
 
 /** A condition as the CRD stores it (its schema has observedGeneration). */
@@ -319,5 +322,18 @@ export class IdentityFiller {
         }),
       },
     });
+    const before = fresh.status?.conditions?.find((c) => c.type === condition.type)?.status;
+    if (before !== condition.status) {
+      const resolved = condition.status === 'True';
+      await this.opts
+        .events?.(fresh, {
+          type: resolved ? 'Normal' : 'Warning',
+          reason: resolved ? 'IdentityResolved' : 'IdentityNotResolved',
+          message: resolved ? (condition.message ?? '') : `${condition.reason}: ${condition.message ?? ''}`,
+        })
+        .catch((err: unknown) =>
+          this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write Event'),
+        );
+    }
   }
 }

@@ -8,6 +8,7 @@ import type { DnsDiscoveredEndpoint, IdentityResult } from '../shared/lookup/typ
 import type { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import type { GarbageCollector } from './garbage-collector.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
+import { recordEvent } from './events.js';
 import { watchResource, type AgentKube, type WatchHandle } from './kube-access.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
@@ -164,11 +165,35 @@ export class SearchDomainDiscovery {
     }
     try {
       await this.kube.liqo.searchDomains.patchStatus(name, { status });
+      await this.reportTransition(sd, status);
     } catch (err) {
       this.opts.log.warn({ searchDomain: name, err: errorMessage(err) }, 'cannot write SearchDomain status');
     }
     this.opts.log.debug({ searchDomain: name, status }, 'SearchDomain resolved');
     return status;
+  }
+
+  /** An Event when resolution starts failing or works again (judged against the stored status). */
+  private async reportTransition(sd: SearchDomain, next: NonNullable<SearchDomain['status']>): Promise<void> {
+    const before = sd.status?.lastResolved ? resolutionFailure(sd.status) : undefined;
+    const now = resolutionFailure(next);
+    const wasFailing = before !== undefined;
+    if (now !== undefined && !wasFailing) {
+      await this.event(sd, { type: 'Warning', reason: 'ResolutionFailed', message: now });
+    } else if (now === undefined && wasFailing) {
+      const found = next.clusters?.filter((c) => c.clusterId && !c.error).length ?? 0;
+      await this.event(sd, {
+        type: 'Normal',
+        reason: 'ResolutionRecovered',
+        message: `${sd.spec.domain} resolves again: ${found} cluster${found === 1 ? '' : 's'} found`,
+      });
+    }
+  }
+
+  private event(sd: SearchDomain, event: Parameters<typeof recordEvent>[2]): Promise<void> {
+    return recordEvent(this.kube, sd, event).catch((err: unknown) =>
+      this.opts.log.warn({ searchDomain: sd.metadata.name, err: errorMessage(err) }, 'cannot write Event'),
+    );
   }
 
   private async handleEndpoint(
@@ -210,4 +235,16 @@ export class SearchDomainDiscovery {
       return { ...entry, error: `cannot write the ForeignCluster: ${errorMessage(err)}` };
     }
   }
+}
+
+/**
+ * Why a resolution failed as a whole, or undefined: the domain could not be resolved, or it
+ * gave errors and no cluster at all (a partial answer with some clusters counts as working).
+ */
+export function resolutionFailure(status: NonNullable<SearchDomain['status']>): string | undefined {
+  if (status.error) return status.error;
+  const entries = status.clusters ?? [];
+  if (entries.some((c) => c.clusterId && !c.error)) return undefined;
+  const errors = entries.filter((c) => c.error).map((c) => c.error);
+  return errors.length ? errors.join('; ') : undefined;
 }

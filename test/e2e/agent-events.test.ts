@@ -1,0 +1,219 @@
+// Events: the history a person needs in `kubectl describe foreignclusters` and `kubectl get
+// events`. The whole agent (startAgent, in this process, mDNS off) against a real API server,
+// running as a user that holds exactly the RBAC of manifests/agent (so Events are allowed by
+// it), a real BIND serving a SearchDomain, and a real HTTPS /ids peer. Checked through kubectl:
+//  - a Manual ForeignCluster whose /ids fails, then is corrected: IdentityNotResolved (Warning)
+//    once, then IdentityResolved (Normal), in `kubectl describe`;
+//  - a SearchDomain whose only entry fails: ResolutionFailed once (not at every pass); fixed in
+//    the zone: ResolutionRecovered, and the ForeignCluster it creates has a Discovered Event;
+//  - the SearchDomain deleted: its ForeignCluster is deleted with a Deleted Event.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../shared/kube/config.js';
+import { createServingCertificate } from '../../shared/tls/certificates.js';
+import { startAgent, type RunningAgent } from '../../agent/agent.js';
+import { createLogger } from '../../agent/logger.js';
+import type { ControlPlane } from '../harness/control-plane.js';
+import { freePort } from '../harness/network.js';
+import { startBind, type RunningBind } from '../helpers/bind.js';
+import { GUIDE_IDENTITY, startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
+import { eventually, startLiqoControlPlane } from './agent-cluster-fixture.js';
+
+const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
+const AGENT_USER = 'liqo-agent-events';
+
+describe('agent Events (kubectl describe / get events)', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let bind: RunningBind;
+  let agent: RunningAgent;
+  let peer: IdsServer;
+  /** Found through the SearchDomain (another cluster than the Manual one's). */
+  let sdPeer: IdsServer;
+  const SD_PEER_ID = 'searchdomain-peer';
+  let closedPort: number;
+
+  const kubectl = (args: string[], input?: string) => cp.kubectl(args, input === undefined ? {} : { input });
+  const events = async (kind: string, name: string): Promise<CoreV1Event[]> => {
+    const r = await kubectl([
+      'get',
+      'events',
+      '--all-namespaces',
+      '--field-selector',
+      `involvedObject.kind=${kind},involvedObject.name=${name}`,
+      '-o',
+      'json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { items: CoreV1Event[] }).items;
+  };
+  const eventWith = (kind: string, name: string, reason: string) =>
+    eventually(`${kind} ${name}: Event ${reason}`, async () =>
+      (await events(kind, name)).find((e) => e.reason === reason),
+    );
+  const zone = (port: number) =>
+    [
+      'clusters.test. PTR peer.clusters.test.',
+      `peer.clusters.test. SRV 0 0 ${port} auth.clusters.test.`,
+      'auth.clusters.test. A 127.0.0.1',
+    ].join('\n');
+
+  before(async function () {
+    this.timeout(240_000);
+    cp = await startLiqoControlPlane();
+    const rbac = await kubectl(['apply', '-f', join(import.meta.dirname, '../../manifests/agent/rbac.yaml')]);
+    assert.equal(rbac.code, 0, rbac.stderr);
+    // bound to every Role of the manifest, wherever it lives (Events may need their own)
+    const cb = await kubectl([
+      'create',
+      'clusterrolebinding',
+      AGENT_USER,
+      '--clusterrole=liqo-discovery-agent',
+      `--user=${AGENT_USER}`,
+    ]);
+    assert.equal(cb.code, 0, cb.stderr);
+    const roles = await kubectl([
+      'get',
+      'roles',
+      '-A',
+      '-l',
+      'app.kubernetes.io/name=liqo-discovery-agent',
+      '-o',
+      'json',
+    ]);
+    assert.equal(roles.code, 0, roles.stderr);
+    type Role = { metadata: { name: string; namespace: string } };
+    for (const role of (JSON.parse(roles.stdout) as { items: Role[] }).items) {
+      const { name, namespace } = role.metadata;
+      const r = await kubectl([
+        '-n',
+        namespace,
+        'create',
+        'rolebinding',
+        `${AGENT_USER}-${name}`,
+        `--role=${name}`,
+        `--user=${AGENT_USER}`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const keyPem = await testKeyPem();
+    const cert = createServingCertificate({ commonName: 'peer', hosts: ['127.0.0.1'], keyPem });
+    peer = await startIdsServer({ ...cert, identity: GUIDE_IDENTITY });
+    sdPeer = await startIdsServer({ ...cert, identity: { clusterId: SD_PEER_ID, clusterName: 'sd-peer' } });
+    closedPort = await freePort();
+    bind = await startBind({ zones: { 'clusters.test': zone(closedPort) }, ttl: 30 });
+    agent = await startAgent({
+      kubeConfig: await loadKubeConfig({ kubeconfig: cp.createUserKubeconfig(AGENT_USER) }),
+      namespace: 'liqo',
+      idsPort: 0,
+      idsBindAddress: '127.0.0.1',
+      healthPort: 0,
+      healthBindAddress: '127.0.0.1',
+      interfaces: [],
+      advertiseAddresses: ['127.0.0.1'],
+      searchDomainIntervalMs: 1000,
+      gcIntervalMs: 1000,
+      leaseName: 'liqo-discovery-agent',
+      leaseDurationSeconds: 6,
+      identity: 'events-agent',
+      dnsServers: [bind.server],
+      idsTimeoutMs: 1500,
+      idsConcurrency: 4,
+      allowLoopback: true, // the peer listens on 127.0.0.1
+      mdns: undefined,
+      log,
+    });
+    await eventually('leads', async () => (agent.isLeader() ? true : undefined));
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await agent?.stop();
+    await Promise.allSettled([peer?.close(), sdPeer?.close()]);
+    await bind?.stop();
+    await cp?.stop();
+  });
+
+  it('a Manual ForeignCluster: IdentityNotResolved once, then IdentityResolved, both in kubectl describe', async () => {
+    const apply = await kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: discovery.liqo.io/v1alpha1\nkind: ForeignCluster\nmetadata:\n  name: typed-in\nspec:\n  authUrl: "https://127.0.0.1:${closedPort}"\n`,
+    );
+    assert.equal(apply.code, 0, apply.stderr);
+    const failed = await eventWith('ForeignCluster', 'typed-in', 'IdentityNotResolved');
+    assert.equal(failed.type, 'Warning');
+    assert.match(failed.message ?? '', new RegExp(`REFUSED: .*127\\.0\\.0\\.1:${closedPort}`));
+    const patch = await kubectl([
+      'patch',
+      'foreignclusters',
+      'typed-in',
+      '--type=merge',
+      '--patch',
+      JSON.stringify({ spec: { authUrl: peer.url } }),
+    ]);
+    assert.equal(patch.code, 0, patch.stderr);
+    const resolved = await eventWith('ForeignCluster', 'typed-in', 'IdentityResolved');
+    assert.equal(resolved.type, 'Normal');
+    assert.match(resolved.message ?? '', new RegExp(GUIDE_IDENTITY.clusterId));
+
+    const describe = await kubectl(['describe', 'foreignclusters', 'typed-in']);
+    assert.equal(describe.code, 0, describe.stderr);
+    const history = describe.stdout.slice(describe.stdout.indexOf('Events:'));
+    assert.match(history, /Warning\s+IdentityNotResolved\s+.*liqo-discovery-agent/);
+    assert.match(history, /Normal\s+IdentityResolved\s+.*liqo-discovery-agent/);
+    assert.ok(
+      history.indexOf('IdentityNotResolved') < history.indexOf('IdentityResolved'),
+      'in the order they happened',
+    );
+  });
+
+  it('a SearchDomain: ResolutionFailed once, ResolutionRecovered when fixed; its ForeignCluster Discovered, then Deleted with it', async () => {
+    const apply = await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: discovery.liqo.io/v1alpha1\nkind: SearchDomain\nmetadata:\n  name: clusters.test\nspec:\n  domain: clusters.test\n',
+    );
+    assert.equal(apply.code, 0, apply.stderr);
+    const failed = await eventWith('SearchDomain', 'clusters.test', 'ResolutionFailed');
+    assert.equal(failed.type, 'Warning');
+    assert.match(
+      failed.message ?? '',
+      new RegExp(`auth\\.clusters\\.test:${closedPort}/ids: connection refused`),
+    );
+    // a few more failing passes (one a second) add no Event and no count
+    const lastResolved = async () =>
+      (
+        JSON.parse((await kubectl(['get', 'searchdomains', 'clusters.test', '-o', 'json'])).stdout) as {
+          status?: { lastResolved?: string };
+        }
+      ).status?.lastResolved;
+    const first = await lastResolved();
+    await eventually('three more passes', async () => {
+      const now = await lastResolved();
+      return now && first && Date.parse(now) - Date.parse(first) >= 3000 ? true : undefined;
+    });
+    const stillOne = (await events('SearchDomain', 'clusters.test')).filter(
+      (e) => e.reason === 'ResolutionFailed',
+    );
+    assert.equal(stillOne.length, 1);
+    assert.equal(stillOne[0]?.count ?? 1, 1, 'a failing pass after a failing pass is no new Event');
+
+    await bind.setZone('clusters.test', zone(Number(new URL(sdPeer.url).port)));
+    const recovered = await eventWith('SearchDomain', 'clusters.test', 'ResolutionRecovered');
+    assert.equal(recovered.type, 'Normal');
+    assert.match(recovered.message ?? '', /1 cluster found/);
+    const discovered = await eventWith('ForeignCluster', SD_PEER_ID, 'Discovered');
+    assert.match(
+      discovered.message ?? '',
+      /found by SearchDomain clusters\.test at https:\/\/auth\.clusters\.test:/,
+    );
+    const describe = await kubectl(['describe', 'searchdomains', 'clusters.test']);
+    assert.match(describe.stdout, /Warning\s+ResolutionFailed/);
+    assert.match(describe.stdout, /Normal\s+ResolutionRecovered/);
+
+    assert.equal((await kubectl(['delete', 'searchdomains', 'clusters.test'])).code, 0);
+    const deleted = await eventWith('ForeignCluster', SD_PEER_ID, 'Deleted');
+    assert.match(deleted.message ?? '', /SearchDomain clusters\.test is gone; deleted/);
+    assert.notEqual((await kubectl(['get', 'foreignclusters', SD_PEER_ID])).code, 0);
+  });
+});
