@@ -2,7 +2,8 @@
 // each cluster found into a WAN ForeignCluster owned by the SearchDomain, and writes what it
 // found — and each entry's error — into the SearchDomain's status (Liqo v0.2 left it empty).
 import { DISCOVERY_API_VERSION, MIN_DISCOVERY_TTL, PLURAL_SEARCH_DOMAINS } from '../shared/api/constants.js';
-import type { SearchDomain, SearchDomainFoundCluster } from '../shared/api/types.js';
+import type { SearchDomain, SearchDomainFoundCluster, SearchDomainStatus } from '../shared/api/types.js';
+import { MAX_SEARCH_DOMAIN_STATUS_CLUSTERS, MAX_SEARCH_DOMAIN_STATUS_ERROR } from '../shared/api/schemas.js';
 import { resolveSearchDomain } from '../shared/lookup/dns.js';
 import type { DnsDiscoveredEndpoint, IdentityResult } from '../shared/lookup/types.js';
 import type { ForeignClusterWriter } from './foreign-cluster-writer.js';
@@ -153,7 +154,7 @@ export class SearchDomainDiscovery {
       }));
       const found = await Promise.all(result.endpoints.map((ep) => this.handleEndpoint(sd, ep)));
       entries.push(...found);
-      status = { lastResolved: startedAt, clusters: entries };
+      status = { lastResolved: startedAt, ...boundedEntries(entries) };
       this.opts.metrics?.searchDomainResolutions.inc({ outcome: result.errors.length ? 'partial' : 'ok' });
     } catch (err) {
       status = {
@@ -164,7 +165,11 @@ export class SearchDomainDiscovery {
       this.opts.metrics?.searchDomainResolutions.inc({ outcome: 'error' });
     }
     try {
-      await this.kube.liqo.searchDomains.patchStatus(name, { status });
+      // a merge patch: fields this pass has not set are removed explicitly (null), so an old
+      // error or count does not outlive the pass that set it
+      await this.kube.liqo.searchDomains.patchStatus(name, {
+        status: { error: null, clustersOmitted: null, ...status },
+      });
       await this.reportTransition(sd, status);
     } catch (err) {
       this.opts.log.warn({ searchDomain: name, err: errorMessage(err) }, 'cannot write SearchDomain status');
@@ -247,4 +252,31 @@ export function resolutionFailure(status: NonNullable<SearchDomain['status']>): 
   if (entries.some((c) => c.clusterId && !c.error)) return undefined;
   const errors = entries.filter((c) => c.error).map((c) => c.error);
   return errors.length ? errors.join('; ') : undefined;
+}
+
+/**
+ * The entries as status lists them: those that worked first (then errors), in a stable order,
+ * at most MAX_SEARCH_DOMAIN_STATUS_CLUSTERS, each error cut short; the rest only counted.
+ */
+export function boundedEntries(
+  entries: SearchDomainFoundCluster[],
+  max = MAX_SEARCH_DOMAIN_STATUS_CLUSTERS,
+): Pick<SearchDomainStatus, 'clusters' | 'clustersOmitted'> {
+  const worked = (e: SearchDomainFoundCluster) => (e.clusterId && !e.error ? 0 : 1);
+  const sorted = [...entries].sort(
+    (a, b) =>
+      worked(a) - worked(b) ||
+      (a.clusterId ?? '').localeCompare(b.clusterId ?? '') ||
+      a.authUrl.localeCompare(b.authUrl) ||
+      (a.error ?? '').localeCompare(b.error ?? ''),
+  );
+  const clusters = sorted
+    .slice(0, max)
+    .map((e) =>
+      e.error && e.error.length > MAX_SEARCH_DOMAIN_STATUS_ERROR
+        ? { ...e, error: `${e.error.slice(0, MAX_SEARCH_DOMAIN_STATUS_ERROR - 3)}...` }
+        : e,
+    );
+  const omitted = sorted.length - clusters.length;
+  return omitted > 0 ? { clusters, clustersOmitted: omitted } : { clusters };
 }

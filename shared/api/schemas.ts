@@ -316,6 +316,14 @@ function observedIdentity(description: string, timeField: string, timeDescriptio
   };
 }
 
+/**
+ * SearchDomain.status lists this many clusters at most (a domain may name thousands; an object
+ * must stay far below etcd's 1.5 MiB); the rest are counted in status.clustersOmitted.
+ */
+export const MAX_SEARCH_DOMAIN_STATUS_CLUSTERS = 1000;
+/** Each entry's error is cut to this many characters in SearchDomain.status. */
+export const MAX_SEARCH_DOMAIN_STATUS_ERROR = 512;
+
 const foundCluster: JSONSchemaProps = {
   type: 'object',
   required: ['authUrl'],
@@ -353,9 +361,15 @@ export const searchDomainSchema: JSONSchemaProps = {
         lastResolved: string('When the domain was last resolved.', { format: 'date-time' }),
         clusters: {
           type: 'array',
-          description: 'The clusters found at the last resolution.',
+          description: `The clusters found at the last resolution (at most ${MAX_SEARCH_DOMAIN_STATUS_CLUSTERS}; those that worked first).`,
           'x-kubernetes-list-type': 'atomic',
+          maxItems: MAX_SEARCH_DOMAIN_STATUS_CLUSTERS,
           items: foundCluster,
+        },
+        clustersOmitted: {
+          type: 'integer',
+          minimum: 0,
+          description: `How many more entries the last resolution gave than status.clusters lists.`,
         },
         error: string('Why the last resolution failed, if it did.'),
       },

@@ -104,6 +104,8 @@ export interface SearchDomainFoundCluster {
 export interface SearchDomainStatus {
   lastResolved?: string;
   clusters?: SearchDomainFoundCluster[];
+  /** Entries beyond the ones listed in `clusters` (which is bounded). */
+  clustersOmitted?: number;
   error?: string;
   [key: string]: unknown;
 }

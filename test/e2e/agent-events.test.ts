@@ -8,12 +8,15 @@
 //    the zone: ResolutionRecovered, and the ForeignCluster it creates has a Discovered Event;
 //  - the SearchDomain deleted: its ForeignCluster is deleted with a Deleted Event.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../shared/kube/config.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
 import { createLogger } from '../../agent/logger.js';
+import { boundedEntries } from '../../agent/searchdomain-discovery.js';
+import { MAX_SEARCH_DOMAIN_STATUS_CLUSTERS } from '../../shared/api/schemas.js';
 import type { ControlPlane } from '../harness/control-plane.js';
 import { freePort } from '../harness/network.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
@@ -215,5 +218,44 @@ describe('agent Events (kubectl describe / get events)', function () {
     const deleted = await eventWith('ForeignCluster', SD_PEER_ID, 'Deleted');
     assert.match(deleted.message ?? '', /SearchDomain clusters\.test is gone; deleted/);
     assert.notEqual((await kubectl(['get', 'foreignclusters', SD_PEER_ID])).code, 0);
+  });
+
+  it('SearchDomain.status as the agent bounds it is accepted by the API server; one entry more is refused', async () => {
+    const entries = Array.from({ length: 1500 }, (_, i) => ({
+      clusterId: `c${i}`,
+      authUrl: `https://c${i}.clusters.test:443`,
+      error: `c${i}: ${'x'.repeat(2000)}`,
+    }));
+    const bounded = boundedEntries(entries);
+    const apply = await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: discovery.liqo.io/v1alpha1\nkind: SearchDomain\nmetadata:\n  name: big.test\nspec:\n  domain: big.test\n',
+    );
+    assert.equal(apply.code, 0, apply.stderr);
+    // the patch is too long for one command-line argument: a file
+    const patchFile = join(cp.dir, 'big-status.json');
+    const patch = (status: unknown) => {
+      writeFileSync(patchFile, JSON.stringify({ status }));
+      return kubectl([
+        'patch',
+        'searchdomains',
+        'big.test',
+        '--subresource=status',
+        '--type=merge',
+        `--patch-file=${patchFile}`,
+      ]);
+    };
+    const accepted = await patch({ lastResolved: new Date().toISOString(), ...bounded });
+    assert.equal(accepted.code, 0, accepted.stderr);
+    const stored = JSON.parse((await kubectl(['get', 'searchdomains', 'big.test', '-o', 'json'])).stdout) as {
+      status: { clusters: unknown[]; clustersOmitted: number };
+    };
+    assert.equal(stored.status.clusters.length, MAX_SEARCH_DOMAIN_STATUS_CLUSTERS);
+    assert.equal(stored.status.clustersOmitted, 500);
+    const tooMany = await patch({
+      clusters: [...(bounded.clusters ?? []), { authUrl: 'https://one.more:1' }],
+    });
+    assert.notEqual(tooMany.code, 0);
+    assert.match(tooMany.stderr, /status\.clusters: Too many: 1001: must have at most 1000 items/);
   });
 });
