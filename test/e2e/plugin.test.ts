@@ -165,7 +165,7 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     assert.equal(timedOut.code, 1);
     assert.match(
       timedOut.stderr,
-      /^error: timed out after 2s waiting for ForeignCluster ".*" to join: status\.outgoing\.joined is unset, authStatus unset$/m,
+      /^error: timed out after 2s waiting for ForeignCluster ".*" to join: status\.outgoing\.joined is unset, authStatus Pending$/m,
     );
     assert.equal(timedOut.stdout, `foreigncluster.discovery.liqo.io/${peerId} created\n`);
     const waiting = liqo(['join', peer.url, '--wait', '--timeout', '60s']);
