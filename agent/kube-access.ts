@@ -134,72 +134,136 @@ export interface WatchOptions {
   fieldSelector?: string;
   labelSelector?: string;
   log: Logger;
-  /** Delay before re-opening a watch that ended; default 1000 ms. */
+  /** Delay before re-opening a watch that ended with an error; default 1000 ms. */
   restartDelayMs?: number;
+  /** Watch from this resourceVersion instead of listing first (e.g. one kept from before). */
+  startFromResourceVersion?: string;
+}
+
+interface WatchedObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
 }
 
 /**
- * Watches `path` (e.g. /apis/config.liqo.io/v1alpha1/clusterconfigs) and re-opens the watch
- * whenever it ends. Each (re)start replays the current objects as ADDED, so handlers must be
- * idempotent; objects deleted while no watch was open are caught by the periodic passes.
+ * Follows a cluster-scoped collection (e.g. /apis/config.liqo.io/v1alpha1/clusterconfigs) the
+ * way client-go's reflector does: list, then watch from the list's resourceVersion; a watch that
+ * ends is re-opened from the last resourceVersion seen (events and bookmarks), so nothing that
+ * happened meanwhile is lost; when the server answers 410 Gone (that version is too old) it
+ * lists again and reports what changed since — including DELETED for objects that went away.
+ * Handlers may see an object again after a re-list, so they must be idempotent.
  */
-export function watchResource<T>(
+export function watchResource<T extends WatchedObject>(
   kube: AgentKube,
   path: string,
   handler: (type: WatchEventType, obj: T) => void,
   opts: WatchOptions,
 ): WatchHandle {
+  const m = /^\/apis\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+  if (!m) throw new Error(`watchResource: ${path} is not a cluster-scoped custom resource path`);
+  const [, group, version, plural] = m as unknown as [string, string, string, string];
+  const custom = kube.kubeConfig.makeApiClient(kube.k8s.CustomObjectsApi);
+  const watch = new kube.k8s.Watch(kube.kubeConfig);
+  const known = new Map<string, T>();
+  let resourceVersion = opts.startFromResourceVersion ?? '';
   let stopped = false;
   let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const watch = new kube.k8s.Watch(kube.kubeConfig);
 
-  const restart = (why: string) => {
+  const deliver = (type: WatchEventType, obj: T) => {
+    const name = obj.metadata?.name;
+    if (!name) return;
+    if (type === 'DELETED') known.delete(name);
+    else known.set(name, obj);
+    try {
+      handler(type, obj);
+    } catch (err) {
+      opts.log.error({ path, err: errorMessage(err) }, 'watch handler failed');
+    }
+  };
+
+  /** A fresh list: what is new or changed, and DELETED for what is gone. */
+  const relist = async () => {
+    const list = (await custom.listClusterCustomObject(
+      {
+        group,
+        version,
+        plural,
+        ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+      },
+      kube.requestOptions(),
+    )) as { items?: T[]; metadata?: { resourceVersion?: string } };
+    const items = list.items ?? [];
+    const names = new Set(items.map((o) => o.metadata?.name));
+    for (const [name, old] of [...known]) if (!names.has(name)) deliver('DELETED', old);
+    for (const obj of items) {
+      const before = known.get(obj.metadata?.name ?? '');
+      if (!before) deliver('ADDED', obj);
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) deliver('MODIFIED', obj);
+    }
+    resourceVersion = list.metadata?.resourceVersion ?? '';
+  };
+
+  const reopen = (why: string, delayMs: number) => {
     controller = undefined;
     if (stopped) return;
-    opts.log.debug({ path, why }, 'watch ended; re-opening');
-    timer = setTimeout(open, opts.restartDelayMs ?? 1000);
+    opts.log.debug({ path, why, resourceVersion }, 'watch ended; re-opening');
+    timer = setTimeout(() => void open(), delayMs);
   };
-  const open = () => {
+
+  const open = async () => {
+    if (stopped) return;
+    try {
+      if (!resourceVersion) await relist();
+    } catch (err) {
+      opts.log.warn({ path, err: kubeErrorMessage(err) }, 'cannot list; retrying');
+      return reopen('list failed', opts.restartDelayMs ?? 1000);
+    }
     if (stopped) return;
     let ended = false;
-    const end = (why: string) => {
+    let gone = false;
+    const end = (why: string, delayMs: number) => {
       if (ended) return;
       ended = true;
-      restart(why);
+      controller?.abort(); // the server may keep the stream open after an ERROR event
+      reopen(why, delayMs);
     };
-    const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
+    const query: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion };
     if (opts.fieldSelector) query['fieldSelector'] = opts.fieldSelector;
     if (opts.labelSelector) query['labelSelector'] = opts.labelSelector;
-    watch
-      .watch(
+    try {
+      const c = await watch.watch(
         path,
         query,
-        (phase: string, obj: T) => {
-          if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') {
-            try {
-              handler(phase, obj);
-            } catch (err) {
-              opts.log.error({ path, err: errorMessage(err) }, 'watch handler failed');
-            }
-          } else if (phase === 'ERROR') {
-            end('server sent an ERROR event');
+        (phase: string, obj: T & { code?: number }) => {
+          if (phase === 'ERROR') {
+            if (obj.code === 410) {
+              gone = true;
+              opts.log.info({ path, resourceVersion }, 'resourceVersion too old (410 Gone); listing again');
+              resourceVersion = '';
+              end('410 Gone', 0);
+            } else end(`server sent an ERROR event (${obj.code ?? '?'})`, opts.restartDelayMs ?? 1000);
+            return;
           }
-        },
-        (err: unknown) => end(err ? errorMessage(err) : 'closed'),
-      )
-      .then(
-        (c) => {
-          if (stopped) c.abort();
-          else controller = c;
+          const rv = obj.metadata?.resourceVersion;
+          if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') deliver(phase, obj);
+          if (rv) resourceVersion = rv; // BOOKMARK too: resume from here
         },
         (err: unknown) => {
-          opts.log.warn({ path, err: errorMessage(err) }, 'cannot open watch; retrying');
-          end('open failed');
+          if (apiStatus(err) === 410) resourceVersion = '';
+          // a watch the server closed (timeout) resumes at once from where it was
+          end(err ? errorMessage(err) : 'closed', err && !gone ? (opts.restartDelayMs ?? 1000) : 0);
         },
       );
+      if (stopped) c.abort();
+      else controller = c;
+    } catch (err) {
+      if (apiStatus(err) === 410) resourceVersion = '';
+      opts.log.warn({ path, err: errorMessage(err) }, 'cannot open watch; retrying');
+      end('open failed', opts.restartDelayMs ?? 1000);
+    }
   };
-  open();
+  void open();
   return {
     stop() {
       stopped = true;
