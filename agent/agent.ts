@@ -12,7 +12,7 @@ import type { ForeignCluster } from '../shared/api/types.js';
 import { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
-import { ensureIdsCertificate, loadCertificateFiles } from './ids-certificate.js';
+import { ensureIdsCertificate, loadCertificateFiles, rotateIdsCertificate } from './ids-certificate.js';
 import { IdentityFetcher } from './identity-fetcher.js';
 import { IdentityFiller } from './identity-filler.js';
 import { startIdentityServer, type IdentityServer } from './identity-server.js';
@@ -61,6 +61,8 @@ export interface AgentOptions {
   identityRetryMaxMs?: number;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** How often the /ids certificate (files or Secret) is looked at again; default 60 s. */
+  tlsCheckIntervalMs?: number;
   peerCaBundle?: string;
   /** Peers on loopback may be fetched (sandboxes); the address policy refuses them otherwise. */
   allowLoopback?: boolean;
@@ -163,10 +165,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await config.start();
 
   const hostname = opts.hostname ?? osHostname();
+  const certificateHosts = [...opts.advertiseAddresses, hostname];
   const tls =
     opts.tlsCertFile && opts.tlsKeyFile
       ? await loadCertificateFiles(opts.tlsCertFile, opts.tlsKeyFile)
-      : await ensureIdsCertificate(kube, [...opts.advertiseAddresses, hostname], log);
+      : await ensureIdsCertificate(kube, certificateHosts, log);
 
   const cleanups: Array<() => Promise<void> | void> = [() => config.stop()];
   let ids: IdentityServer | undefined;
@@ -187,6 +190,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
     const idsServer = ids;
     cleanups.push(() => idsServer.close());
+    const rotation = rotateIdsCertificate({
+      source:
+        opts.tlsCertFile && opts.tlsKeyFile
+          ? { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile }
+          : { hosts: certificateHosts, kube },
+      current: tls,
+      onChange: (pair) => idsServer.setCertificate(pair),
+      ...(opts.tlsCheckIntervalMs ? { checkIntervalMs: opts.tlsCheckIntervalMs } : {}),
+      log: log.child({ part: 'tls' }),
+    });
+    cleanups.push(() => rotation.stop());
 
     const identity = opts.identity ?? `${hostname}-${randomBytes(4).toString('hex')}`;
     const fetcher = new IdentityFetcher({

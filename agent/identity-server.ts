@@ -26,6 +26,8 @@ export interface IdentityServerOptions {
 
 export interface IdentityServer {
   readonly port: number;
+  /** New connections get this key pair; open ones keep theirs. Throws if the pair is unusable. */
+  setCertificate(tls: PemKeyPair): void;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   opts.log.info({ port, path: IDS_PATH }, 'serving this cluster identity over HTTPS');
   return {
     port,
+    setCertificate: (tls) => server.setSecureContext({ cert: tls.certPem, key: tls.keyPem }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
