@@ -36,6 +36,7 @@ export interface InstallOptions extends GlobalOptions {
   withoutAgent?: boolean;
   dryRun?: DryRunMode;
   output?: string;
+  force?: boolean;
 }
 
 export interface UninstallOptions extends GlobalOptions {
@@ -90,6 +91,11 @@ export const installCommand: CommandModule<InstallOptions> = {
           describe: 'Register a webhook running outside the cluster at this https base URL (sandboxes)',
         })
         .option('ca-file', { type: 'string', describe: "With --webhook-url: the webhook's CA (PEM)" })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'Take over discovery.liqo.io CRDs that another installation (e.g. Liqo itself) put there',
+        })
         .option('output', {
           alias: 'o',
           type: 'string',
@@ -213,6 +219,7 @@ export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<v
       timeoutText,
       ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
       ...(caBundle ? { caBundle } : {}),
+      ...(opts.force ? { force: true } : {}),
     },
   );
   await installer.install(plan, defaultClusterConfig());

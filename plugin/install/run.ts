@@ -45,6 +45,8 @@ export interface RunSettings {
   webhookUrl?: string;
   /** PEM from --ca-file; else the webhook's CA Secret is read. */
   caBundle?: string;
+  /** --force: apply CRDs even where another installation's are (see checkCrdOwnership). */
+  force?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -314,8 +316,36 @@ export class Installer {
     return `removed webhook configurations ${WEBHOOK_CONFIGURATION} (nothing could answer them), so writes are not blocked`;
   }
 
+  /**
+   * Stops, before anything is written, when one of our CRDs is already in the cluster and was
+   * not applied by kubectl liqo (no `kubectl-liqo` field manager): Liqo itself, or another tool,
+   * owns discovery.liqo.io there, and applying ours would replace its schema under its objects.
+   */
+  async checkCrdOwnership(crds: ManifestObject[]): Promise<void> {
+    for (const crd of crds) {
+      const existing = await this.read<
+        ManifestObject & { metadata: { managedFields?: Array<{ manager?: string; subresource?: string }> } }
+      >(crd);
+      if (!existing) continue;
+      // who wrote the definition (the API server's own status writes do not count)
+      const managers = [
+        ...new Set(
+          (existing.metadata.managedFields ?? [])
+            .filter((f) => f.subresource !== 'status')
+            .map((f) => f.manager ?? '?'),
+        ),
+      ];
+      if (managers.includes(FIELD_MANAGER)) continue;
+      const by = managers.length ? managers.join(', ') : 'unknown';
+      throw new UserError(
+        `customresourcedefinition ${crd.metadata.name} already exists and was not installed by kubectl liqo (managed by ${by}); another Liqo installation may own it — nothing was changed; rerun with --force to replace it`,
+      );
+    }
+  }
+
   /** The whole install, in the plan's order. */
   async install(plan: InstallPlan, clusterConfig: ManifestObject): Promise<void> {
+    if (!this.settings.force) await this.checkCrdOwnership(plan.crds);
     await this.apply(plan.namespaces);
     await this.apply(plan.crds);
     await this.waitEstablished(plan.crds);

@@ -257,4 +257,22 @@ describe('agent Events (kubectl describe / get events)', function () {
     assert.notEqual(tooMany.code, 0);
     assert.match(tooMany.stderr, /status\.clusters: Too many: 1001: must have at most 1000 items/);
   });
+
+  it("least privilege: the agent's RBAC reads and writes no Secret but its own", async () => {
+    const can = async (...args: string[]) =>
+      (await kubectl(['auth', 'can-i', ...args, '-n', 'liqo', `--as=${AGENT_USER}`])).stdout.trim();
+    assert.equal(await can('get', 'secrets/liqo-agent-ids-tls'), 'yes');
+    assert.equal(await can('update', 'secrets/liqo-agent-ids-tls'), 'yes');
+    for (const verb of ['get', 'update', 'patch', 'delete']) {
+      assert.equal(await can(verb, 'secrets/liqo-webhook-tls'), 'no', `${verb} another Secret`);
+    }
+    assert.equal(await can('list', 'secrets'), 'no');
+    assert.equal(await can('watch', 'secrets'), 'no');
+    assert.equal(
+      (
+        await kubectl(['auth', 'can-i', 'get', 'secrets', '--all-namespaces', `--as=${AGENT_USER}`])
+      ).stdout.trim(),
+      'no',
+    );
+  });
 });
