@@ -12,6 +12,7 @@ import { LIQO_DISCOVERY_IMAGE } from '../../shared/api/constants.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import type { CommandResult } from '../harness/kubectl.js';
 import type { RealCluster } from '../harness/node/real-cluster.js';
+import type { ManagedProcess } from '../harness/processes.js';
 import { GUIDE_IDENTITY, testKeyPem } from '../helpers/https-ids-server.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from '../e2e/plugin-helpers.js';
 import { eventually, getJson, log, sharedCluster, type PodJson } from './setup.js';
@@ -80,6 +81,8 @@ describe('cluster: kubectl liqo install on a real node', function () {
   let cluster: RealCluster;
   let plugin: PluginOnPath;
   let scratch: string;
+  /** BIND and the /ids peers started in the shared node: stopped here, not left to the node. */
+  const inNodePrograms: ManagedProcess[] = [];
   const liqo = (args: string[], timeoutMs = 400_000): Promise<CommandResult> =>
     plugin.run(args, { env: { KUBECONFIG: cluster.adminKubeconfig }, timeoutMs });
   const apply = (json: string, extra: string[] = []) =>
@@ -110,6 +113,7 @@ describe('cluster: kubectl liqo install on a real node', function () {
   after(async function () {
     this.timeout(120_000);
     plugin?.remove();
+    for (const program of inNodePrograms) await program.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -292,13 +296,15 @@ for (const spec of specs) {
 }
 `,
     );
-    cluster.startInNode('ids-peers', process.execPath, [
-      join(scratch, 'peers.mjs'),
-      scratch,
-      cluster.nodeIp,
-      `${MANUAL_PEER_PORT}=${JSON.stringify(MANUAL_PEER)}`,
-      `${DNS_PEER_PORT}=${JSON.stringify(GUIDE_IDENTITY)}`,
-    ]);
+    inNodePrograms.push(
+      cluster.startInNode('ids-peers', process.execPath, [
+        join(scratch, 'peers.mjs'),
+        scratch,
+        cluster.nodeIp,
+        `${MANUAL_PEER_PORT}=${JSON.stringify(MANUAL_PEER)}`,
+        `${DNS_PEER_PORT}=${JSON.stringify(GUIDE_IDENTITY)}`,
+      ]),
+    );
     // BIND on the node's address, serving the guide's zone shape pointing at the peer
     writeFileSync(
       join(scratch, 'example.com.zone'),
@@ -321,7 +327,9 @@ controls { };
 zone "example.com" { type primary; file "example.com.zone"; };
 `,
     );
-    cluster.startInNode('named', 'named', ['-g', '-n', '1', '-c', join(scratch, 'named.conf')]);
+    inNodePrograms.push(
+      cluster.startInNode('named', 'named', ['-g', '-n', '1', '-c', join(scratch, 'named.conf')]),
+    );
     await eventually('BIND answering in the node', async () => {
       const r = await cluster.inNode([
         'dig',
