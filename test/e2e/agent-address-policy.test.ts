@@ -17,7 +17,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { testKeyPem } from '../helpers/https-ids-server.js';
-import { eventually } from './agent-cluster-fixture.js';
+import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 
 describe('agent address policy end to end (ForeignCluster condition, SearchDomain status)', function () {
   this.timeout(120_000);
@@ -66,27 +66,15 @@ describe('agent address policy end to end (ForeignCluster condition, SearchDomai
       },
       ttl: 30,
     });
-    agent = await startAgent({
-      kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.adminKubeconfig }),
-      namespace: 'liqo',
-      idsPort: 0,
-      idsBindAddress: '127.0.0.1',
-      healthPort: 0,
-      healthBindAddress: '127.0.0.1',
-      interfaces: [],
-      advertiseAddresses: ['127.0.0.1'],
-      searchDomainIntervalMs: 2000,
-      gcIntervalMs: 1000,
-      leaseName: 'liqo-discovery-agent',
-      leaseDurationSeconds: 6,
-      identity: 'policy-e2e-agent',
-      dnsServers: [bind.server],
-      idsTimeoutMs: 1500,
-      idsConcurrency: 4,
-      // allowLoopback left out: the agent's default, as installed
-      mdns: undefined,
-      log: createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent'),
-    });
+    agent = await startAgent(
+      loopbackAgentOptions({
+        kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.adminKubeconfig }),
+        identity: 'policy-e2e-agent',
+        dnsServers: [bind.server],
+        // allowLoopback left out: the agent's default, as installed
+        log: createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent'),
+      }),
+    );
   });
 
   after(async function () {

@@ -1,6 +1,7 @@
 // Shared set-up for the agent's e2e tests that need no webhook: a real control plane with our
 // CRDs (manifests/crds) and the `liqo` namespace, and a polling helper.
 import { join } from 'node:path';
+import type { AgentOptions } from '../../agent/agent.js';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.js';
 
 const CRD_DIR = join(import.meta.dirname, '../../manifests/crds');
@@ -44,4 +45,31 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
+
+/**
+ * The in-process agent of the e2e tests: everything on 127.0.0.1 with free ports, no mDNS,
+ * short intervals and a 6 s Lease; each test names what it is about (identity, kubeconfig, DNS
+ * server, whether peers on loopback may be fetched) and may override the rest.
+ */
+export function loopbackAgentOptions(
+  opts: Pick<AgentOptions, 'kubeConfig' | 'identity' | 'dnsServers' | 'log'> & Partial<AgentOptions>,
+): AgentOptions {
+  return {
+    namespace: 'liqo',
+    idsPort: 0,
+    idsBindAddress: '127.0.0.1',
+    healthPort: 0,
+    healthBindAddress: '127.0.0.1',
+    interfaces: [],
+    advertiseAddresses: ['127.0.0.1'],
+    searchDomainIntervalMs: 2000,
+    gcIntervalMs: 1000,
+    leaseName: 'liqo-discovery-agent',
+    leaseDurationSeconds: 6,
+    idsTimeoutMs: 1500,
+    idsConcurrency: 4,
+    mdns: undefined,
+    ...opts,
+  };
 }

@@ -21,7 +21,7 @@ import type { ControlPlane } from '../harness/control-plane.js';
 import { freePort } from '../harness/network.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { GUIDE_IDENTITY, startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually, startLiqoControlPlane } from './agent-cluster-fixture.js';
+import { eventually, loopbackAgentOptions, startLiqoControlPlane } from './agent-cluster-fixture.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
 const AGENT_USER = 'liqo-agent-events';
@@ -106,27 +106,16 @@ describe('agent Events (kubectl describe / get events)', function () {
     sdPeer = await startIdsServer({ ...cert, identity: { clusterId: SD_PEER_ID, clusterName: 'sd-peer' } });
     closedPort = await freePort();
     bind = await startBind({ zones: { 'clusters.test': zone(closedPort) }, ttl: 30 });
-    agent = await startAgent({
-      kubeConfig: await loadKubeConfig({ kubeconfig: cp.createUserKubeconfig(AGENT_USER) }),
-      namespace: 'liqo',
-      idsPort: 0,
-      idsBindAddress: '127.0.0.1',
-      healthPort: 0,
-      healthBindAddress: '127.0.0.1',
-      interfaces: [],
-      advertiseAddresses: ['127.0.0.1'],
-      searchDomainIntervalMs: 1000,
-      gcIntervalMs: 1000,
-      leaseName: 'liqo-discovery-agent',
-      leaseDurationSeconds: 6,
-      identity: 'events-agent',
-      dnsServers: [bind.server],
-      idsTimeoutMs: 1500,
-      idsConcurrency: 4,
-      allowLoopback: true, // the peer listens on 127.0.0.1
-      mdns: undefined,
-      log,
-    });
+    agent = await startAgent(
+      loopbackAgentOptions({
+        kubeConfig: await loadKubeConfig({ kubeconfig: cp.createUserKubeconfig(AGENT_USER) }),
+        identity: 'events-agent',
+        dnsServers: [bind.server],
+        searchDomainIntervalMs: 1000,
+        allowLoopback: true, // the peer listens on 127.0.0.1
+        log,
+      }),
+    );
     await eventually('leads', async () => (agent.isLeader() ? true : undefined));
   });
 

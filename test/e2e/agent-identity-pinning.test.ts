@@ -11,12 +11,12 @@ import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import type { ClusterIdentityResponse } from '../../shared/api/types.js';
 import { loadKubeConfig } from '../../shared/kube/config.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
-import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.js';
+import { startAgent, type RunningAgent } from '../../agent/agent.js';
 import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { testKeyPem } from '../helpers/https-ids-server.js';
-import { eventually } from './agent-cluster-fixture.js';
+import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
@@ -152,28 +152,16 @@ describe('agent identity pinning (IdentityChanged, Event, no autojoin, join --ac
       },
       ttl: 30,
     });
-    const options: AgentOptions = {
-      leaseDurationSeconds: 6,
-      kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.createUserKubeconfig(AGENT_USER) }),
-      namespace: 'liqo',
-      idsPort: 0,
-      idsBindAddress: '127.0.0.1',
-      healthPort: 0,
-      healthBindAddress: '127.0.0.1',
-      interfaces: [],
-      advertiseAddresses: ['127.0.0.1'],
-      searchDomainIntervalMs: 1000,
-      gcIntervalMs: 1000,
-      leaseName: 'liqo-discovery-agent',
-      identity: 'pinning-agent',
-      dnsServers: [bind.server],
-      idsTimeoutMs: 1500,
-      idsConcurrency: 4,
-      allowLoopback: true,
-      mdns: undefined,
-      log,
-    };
-    agent = await startAgent(options);
+    agent = await startAgent(
+      loopbackAgentOptions({
+        kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.createUserKubeconfig(AGENT_USER) }),
+        identity: 'pinning-agent',
+        dnsServers: [bind.server],
+        searchDomainIntervalMs: 1000,
+        allowLoopback: true,
+        log,
+      }),
+    );
   });
 
   after(async function () {

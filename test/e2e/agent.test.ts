@@ -15,7 +15,7 @@ import { httpGet } from '../harness/network.js';
 import { join } from 'node:path';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually } from './agent-cluster-fixture.js';
+import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
 
@@ -92,27 +92,15 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
       zones: { 'clusters.test': zoneFor(['peer-one', 'peer-two', 'hangs', 'lies']) },
       ttl: 30,
     });
-    agent = await startAgent({
-      kubeConfig: await loadKubeConfig({ kubeconfig: agentKubeconfig }),
-      namespace: 'liqo',
-      idsPort: 0,
-      idsBindAddress: '127.0.0.1',
-      healthPort: 0,
-      healthBindAddress: '127.0.0.1',
-      interfaces: [],
-      advertiseAddresses: ['127.0.0.1'],
-      searchDomainIntervalMs: 2000,
-      gcIntervalMs: 1000,
-      leaseName: 'liqo-discovery-agent',
-      leaseDurationSeconds: 6,
-      identity: 'test-agent',
-      dnsServers: [bind.server],
-      idsTimeoutMs: 1500,
-      idsConcurrency: 4,
-      allowLoopback: true, // the peers here listen on 127.0.0.1
-      mdns: undefined,
-      log,
-    });
+    agent = await startAgent(
+      loopbackAgentOptions({
+        kubeConfig: await loadKubeConfig({ kubeconfig: agentKubeconfig }),
+        identity: 'test-agent',
+        dnsServers: [bind.server],
+        allowLoopback: true, // the peers here listen on 127.0.0.1
+        log,
+      }),
+    );
   });
 
   after(async function () {

@@ -13,7 +13,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually } from './agent-cluster-fixture.js';
+import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 /** A loopback port nothing listens on: connecting to it is refused. */
@@ -93,27 +93,15 @@ describe('status in tables: kubectl get and kubectl liqo (e2e, real agent, BIND,
       },
       ttl: 30,
     });
-    agent = await startAgent({
-      kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.adminKubeconfig }),
-      namespace: 'liqo',
-      idsPort: 0,
-      idsBindAddress: '127.0.0.1',
-      healthPort: 0,
-      healthBindAddress: '127.0.0.1',
-      interfaces: [],
-      advertiseAddresses: ['127.0.0.1'],
-      searchDomainIntervalMs: 2000,
-      gcIntervalMs: 1000,
-      leaseName: 'liqo-discovery-agent',
-      leaseDurationSeconds: 6,
-      identity: 'status-e2e-agent',
-      dnsServers: [bind.server],
-      idsTimeoutMs: 1500,
-      idsConcurrency: 4,
-      allowLoopback: true, // the peers here listen on 127.0.0.1
-      mdns: undefined,
-      log: createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent'),
-    });
+    agent = await startAgent(
+      loopbackAgentOptions({
+        kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.adminKubeconfig }),
+        identity: 'status-e2e-agent',
+        dnsServers: [bind.server],
+        allowLoopback: true, // the peers here listen on 127.0.0.1
+        log: createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent'),
+      }),
+    );
   });
 
   after(async function () {
