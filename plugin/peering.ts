@@ -192,8 +192,8 @@ function checkClientSide(
   return defaulted;
 }
 
-/** RFC 7386 merge, for showing what a client-side dry run would store. */
-function mergePatch(target: unknown, patch: unknown): unknown {
+/** RFC 7386 merge, for showing what a client-side dry run would store (and for test fakes). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const base: Record<string, unknown> =
     target && typeof target === 'object' && !Array.isArray(target)
