@@ -15,6 +15,10 @@ try {
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`ensure-binaries: using ${binaries.description} (${seconds} s)`);
+  // the SIG-Multicluster CRDs of test/e2e/sig-multicluster.test.ts, pinned by sha256
+  const { ensureSigMulticlusterCrds } = await import('./sig-multicluster-crds.mjs');
+  const crds = ensureSigMulticlusterCrds();
+  console.log(`ensure-binaries: SIG-Multicluster CRDs in ${crds.dir}`);
 } catch (err) {
   console.error(`ensure-binaries: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
