@@ -10,7 +10,8 @@ import {
   PLURAL_CLUSTER_CONFIGS,
 } from '../shared/api/constants.js';
 import type { ClusterConfig, DiscoveryConfig } from '../shared/api/types.js';
-import { watchResource, type AgentKube, type WatchHandle } from './kube-access.js';
+import type { AgentKube } from './kube-access.js';
+import { watchCollection, type WatchHandle } from '../shared/kube/watch.js';
 import type { Logger } from './logger.js';
 
 export interface EffectiveDiscoveryConfig {
@@ -70,14 +71,18 @@ export class ClusterConfigWatch extends EventEmitter {
     const cc = await this.kube.liqo.getClusterConfig();
     this.apply(cc?.spec.discoveryConfig, cc ? 'read' : 'absent (defaults)');
     this.loaded = true;
-    this.handle = watchResource<ClusterConfig>(
-      this.kube,
+    this.handle = watchCollection<ClusterConfig>(
+      this.kube.kubeConfig,
       `/apis/${CONFIG_API_VERSION}/${PLURAL_CLUSTER_CONFIGS}`,
       (type, obj) => {
         if (obj.metadata?.name !== CLUSTER_CONFIG_NAME) return;
         this.apply(type === 'DELETED' ? undefined : obj.spec?.discoveryConfig, type.toLowerCase());
       },
-      { fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`, log: this.log },
+      {
+        fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
+        log: this.log,
+        listTimeoutMs: this.kube.requestTimeoutMs,
+      },
     );
   }
 

@@ -15,10 +15,12 @@ import {
 import type { Condition, ForeignCluster } from '../shared/api/types.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import { observedFrom, pinFrom } from '../shared/discovery/identity-pin.js';
+import { backoffDelayMs } from '../shared/kube/backoff.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { ForeignClusterEventSink } from './foreign-cluster-writer.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
-import { watchResource, type AgentKube, type WatchEventType, type WatchHandle } from './kube-access.js';
+import type { AgentKube } from './kube-access.js';
+import { watchCollection, type WatchEventType, type WatchHandle } from '../shared/kube/watch.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -81,11 +83,6 @@ export function withCondition(
   return [...others, { ...next, lastTransitionTime: keepTime || new Date().toISOString() }];
 }
 
-/** Delay before the next try after `failures` failures of the same spec (1, 2, ...). */
-export function retryDelayMs(failures: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.max(0, failures - 1));
-}
-
 export class IdentityFiller {
   private readonly states = new Map<string, FillState>();
   private watch: WatchHandle | undefined;
@@ -102,11 +99,11 @@ export class IdentityFiller {
   }
 
   start(): void {
-    this.watch = watchResource<ForeignCluster>(
-      this.kube,
+    this.watch = watchCollection<ForeignCluster>(
+      this.kube.kubeConfig,
       `/apis/${DISCOVERY_API_VERSION}/${PLURAL_FOREIGN_CLUSTERS}`,
       (type, fc) => this.onEvent(type, fc),
-      { log: this.opts.log },
+      { log: this.opts.log, listTimeoutMs: this.kube.requestTimeoutMs },
     );
   }
 
@@ -199,7 +196,7 @@ export class IdentityFiller {
 
   private nextDelayMs(state: FillState): number {
     state.failures++;
-    return retryDelayMs(
+    return backoffDelayMs(
       state.failures,
       this.opts.initialBackoffMs ?? DEFAULT_IDENTITY_RETRY_MIN_MS,
       this.opts.maxBackoffMs ?? DEFAULT_IDENTITY_RETRY_MAX_MS,

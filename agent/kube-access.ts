@@ -1,6 +1,6 @@
 // The Kubernetes objects only the agent touches (the cluster-id ConfigMap, the /ids certificate
-// Secret, the leader Lease) and a restartable watch. The three CRDs go through
-// shared/kube/liqo-resources.ts.
+// Secret, the leader Lease). The three CRDs go through shared/kube/liqo-resources.ts, watches
+// through shared/kube/watch.ts.
 import type { CoordinationV1Api, CoreV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { connectLiqo, type LiqoResources, type ResourceClient } from '../shared/kube/liqo-resources.js';
 import type { Logger } from './logger.js';
@@ -12,6 +12,8 @@ export interface AgentKube {
   readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
   readonly namespace: string;
+  /** The time limit of every API call (the list of a watch too). */
+  readonly requestTimeoutMs: number;
   readonly k8s: typeof import('@kubernetes/client-node');
   /** Options for a core/coordination call: a fresh time limit of `requestTimeoutMs` each. */
   requestOptions(): RequestOptions;
@@ -51,6 +53,7 @@ export async function connectAgentKube(
     core: kubeConfig.makeApiClient(k8s.CoreV1Api),
     coordination: kubeConfig.makeApiClient(k8s.CoordinationV1Api),
     namespace,
+    requestTimeoutMs,
     k8s,
     requestOptions,
   };
@@ -123,154 +126,5 @@ export function kubeErrorMessage(err: unknown): string {
 
 export const isNotFound = (err: unknown): boolean => apiStatus(err) === 404;
 export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface WatchHandle {
-  stop(): void;
-}
-
-export interface WatchOptions {
-  fieldSelector?: string;
-  labelSelector?: string;
-  log: Logger;
-  /** Delay before re-opening a watch that ended with an error; default 1000 ms. */
-  restartDelayMs?: number;
-  /** Watch from this resourceVersion instead of listing first (e.g. one kept from before). */
-  startFromResourceVersion?: string;
-}
-
-interface WatchedObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-}
-
-/**
- * Follows a cluster-scoped collection (e.g. /apis/config.liqo.io/v1alpha1/clusterconfigs) the
- * way client-go's reflector does: list, then watch from the list's resourceVersion; a watch that
- * ends is re-opened from the last resourceVersion seen (events and bookmarks), so nothing that
- * happened meanwhile is lost; when the server answers 410 Gone (that version is too old) it
- * lists again and reports what changed since — including DELETED for objects that went away.
- * Handlers may see an object again after a re-list, so they must be idempotent.
- */
-export function watchResource<T extends WatchedObject>(
-  kube: AgentKube,
-  path: string,
-  handler: (type: WatchEventType, obj: T) => void,
-  opts: WatchOptions,
-): WatchHandle {
-  const m = /^\/apis\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
-  if (!m) throw new Error(`watchResource: ${path} is not a cluster-scoped custom resource path`);
-  const [, group, version, plural] = m as unknown as [string, string, string, string];
-  const custom = kube.kubeConfig.makeApiClient(kube.k8s.CustomObjectsApi);
-  const watch = new kube.k8s.Watch(kube.kubeConfig);
-  const known = new Map<string, T>();
-  let resourceVersion = opts.startFromResourceVersion ?? '';
-  let stopped = false;
-  let controller: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
-
-  const deliver = (type: WatchEventType, obj: T) => {
-    const name = obj.metadata?.name;
-    if (!name) return;
-    if (type === 'DELETED') known.delete(name);
-    else known.set(name, obj);
-    try {
-      handler(type, obj);
-    } catch (err) {
-      opts.log.error({ path, err: errorMessage(err) }, 'watch handler failed');
-    }
-  };
-
-  /** A fresh list: what is new or changed, and DELETED for what is gone. */
-  const relist = async () => {
-    const list = (await custom.listClusterCustomObject(
-      {
-        group,
-        version,
-        plural,
-        ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
-        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
-      },
-      kube.requestOptions(),
-    )) as { items?: T[]; metadata?: { resourceVersion?: string } };
-    const items = list.items ?? [];
-    const names = new Set(items.map((o) => o.metadata?.name));
-    for (const [name, old] of [...known]) if (!names.has(name)) deliver('DELETED', old);
-    for (const obj of items) {
-      const before = known.get(obj.metadata?.name ?? '');
-      if (!before) deliver('ADDED', obj);
-      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) deliver('MODIFIED', obj);
-    }
-    resourceVersion = list.metadata?.resourceVersion ?? '';
-  };
-
-  const reopen = (why: string, delayMs: number) => {
-    controller = undefined;
-    if (stopped) return;
-    opts.log.debug({ path, why, resourceVersion }, 'watch ended; re-opening');
-    timer = setTimeout(() => void open(), delayMs);
-  };
-
-  const open = async () => {
-    if (stopped) return;
-    try {
-      if (!resourceVersion) await relist();
-    } catch (err) {
-      opts.log.warn({ path, err: kubeErrorMessage(err) }, 'cannot list; retrying');
-      return reopen('list failed', opts.restartDelayMs ?? 1000);
-    }
-    if (stopped) return;
-    let ended = false;
-    let gone = false;
-    const end = (why: string, delayMs: number) => {
-      if (ended) return;
-      ended = true;
-      controller?.abort(); // the server may keep the stream open after an ERROR event
-      reopen(why, delayMs);
-    };
-    const query: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion };
-    if (opts.fieldSelector) query['fieldSelector'] = opts.fieldSelector;
-    if (opts.labelSelector) query['labelSelector'] = opts.labelSelector;
-    try {
-      const c = await watch.watch(
-        path,
-        query,
-        (phase: string, obj: T & { code?: number }) => {
-          if (phase === 'ERROR') {
-            if (obj.code === 410) {
-              gone = true;
-              opts.log.info({ path, resourceVersion }, 'resourceVersion too old (410 Gone); listing again');
-              resourceVersion = '';
-              end('410 Gone', 0);
-            } else end(`server sent an ERROR event (${obj.code ?? '?'})`, opts.restartDelayMs ?? 1000);
-            return;
-          }
-          const rv = obj.metadata?.resourceVersion;
-          if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') deliver(phase, obj);
-          if (rv) resourceVersion = rv; // BOOKMARK too: resume from here
-        },
-        (err: unknown) => {
-          if (apiStatus(err) === 410) resourceVersion = '';
-          // a watch the server closed (timeout) resumes at once from where it was
-          end(err ? errorMessage(err) : 'closed', err && !gone ? (opts.restartDelayMs ?? 1000) : 0);
-        },
-      );
-      if (stopped) c.abort();
-      else controller = c;
-    } catch (err) {
-      if (apiStatus(err) === 410) resourceVersion = '';
-      opts.log.warn({ path, err: errorMessage(err) }, 'cannot open watch; retrying');
-      end('open failed', opts.restartDelayMs ?? 1000);
-    }
-  };
-  void open();
-  return {
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      controller?.abort();
-    },
-  };
-}
 
 export type { V1Lease };

@@ -10,7 +10,8 @@ import type { ForeignClusterWriter } from './foreign-cluster-writer.js';
 import type { GarbageCollector } from './garbage-collector.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
 import { recordEvent } from './events.js';
-import { watchResource, type AgentKube, type WatchHandle } from './kube-access.js';
+import type { AgentKube } from './kube-access.js';
+import { watchCollection, type WatchHandle } from '../shared/kube/watch.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -56,8 +57,8 @@ export class SearchDomainDiscovery {
   ) {}
 
   start(): void {
-    this.watch = watchResource<SearchDomain>(
-      this.kube,
+    this.watch = watchCollection<SearchDomain>(
+      this.kube.kubeConfig,
       `/apis/${DISCOVERY_API_VERSION}/${PLURAL_SEARCH_DOMAINS}`,
       (type, sd) => {
         const name = sd.metadata?.name;
@@ -74,7 +75,7 @@ export class SearchDomainDiscovery {
         this.tracked.set(name, t);
         this.schedule(name, 0);
       },
-      { log: this.opts.log },
+      { log: this.opts.log, listTimeoutMs: this.kube.requestTimeoutMs },
     );
   }
 

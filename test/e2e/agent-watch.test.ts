@@ -1,4 +1,4 @@
-// The agent's watches (agent/kube-access.ts watchResource) against a real kube-apiserver:
+// The agent's watches (shared/kube/watch.ts watchCollection) against a real kube-apiserver:
 //  - a watch whose connection drops resumes from the last resourceVersion it saw, so an object
 //    deleted while it was down is reported DELETED and an edit MODIFIED, and nothing is
 //    replayed (a watch re-opened without a resourceVersion, as before, only replays what exists
@@ -12,12 +12,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { SearchDomain } from '../../shared/api/types.js';
 import { loadKubeConfig } from '../../shared/kube/config.js';
-import {
-  connectAgentKube,
-  watchResource,
-  type AgentKube,
-  type WatchEventType,
-} from '../../agent/kube-access.js';
+import { connectAgentKube, type AgentKube } from '../../agent/kube-access.js';
+import { watchCollection, type WatchEventType } from '../../shared/kube/watch.js';
 import { createLogger } from '../../agent/logger.js';
 import type { ControlPlane } from '../harness/control-plane.js';
 import { eventually, startLiqoControlPlane } from './agent-cluster-fixture.js';
@@ -90,8 +86,8 @@ describe('agent watches: resume from the last resourceVersion, list again on 410
   it('a dropped watch resumes: what was deleted or edited meanwhile arrives, nothing is replayed', async () => {
     await apply('one.test', false);
     await apply('two.test', false);
-    const handle = watchResource<SearchDomain>(
-      kube,
+    const handle = watchCollection<SearchDomain>(
+      kube.kubeConfig,
       PATH,
       (type, sd) => seen.push([type, sd.metadata.name ?? '']),
       { log, restartDelayMs: 200 },
@@ -123,8 +119,8 @@ describe('agent watches: resume from the last resourceVersion, list again on 410
 
   it('a resourceVersion the server no longer has (410 Gone): lists again and carries on watching', async () => {
     const events: Array<[WatchEventType, string]> = [];
-    const handle = watchResource<SearchDomain>(
-      kube,
+    const handle = watchCollection<SearchDomain>(
+      kube.kubeConfig,
       PATH,
       (type, sd) => events.push([type, sd.metadata.name ?? '']),
       { log, restartDelayMs: 200, startFromResourceVersion: '1' },

@@ -1,11 +1,8 @@
 // The Manual ForeignCluster back-off: its schedule and the agent flags that set it.
 import assert from 'node:assert/strict';
 import { CliError, parseCli } from '../../agent/cli-options.js';
-import {
-  DEFAULT_IDENTITY_RETRY_MAX_MS,
-  DEFAULT_IDENTITY_RETRY_MIN_MS,
-  retryDelayMs,
-} from '../../agent/identity-filler.js';
+import { DEFAULT_IDENTITY_RETRY_MAX_MS, DEFAULT_IDENTITY_RETRY_MIN_MS } from '../../agent/identity-filler.js';
+import { backoffDelayMs as retryDelayMs } from '../../shared/kube/backoff.js';
 
 describe('agent identity retry back-off', () => {
   it('doubles from the first delay per failure, up to the cap', () => {
