@@ -1,0 +1,220 @@
+// The records one registration publishes: a pure function of the RegistrationSpec, giving exactly
+// what `kubectl liqo discover --domain <zone>` and a SearchDomain resolve (shared/lookup/dns.ts):
+//
+//   guide layout    <zone>                    PTR <instance>.<zone>
+//                   <instance>.<zone>         SRV 0 0 <port> <target>
+//                   <instance>.<zone>         TXT "txtvers=1" "id=<cluster id>" ["name=<name>"]
+//   RFC 6763        _liqo._tcp.<zone>         PTR <instance>._liqo._tcp.<zone>
+//                   <instance>._liqo._tcp.<zone> SRV 0 0 <port> <target>
+//                   <instance>._liqo._tcp.<zone> TXT (the same)
+//   target          <target>                  A/AAAA, when the auth URL host is an IP (target is
+//                                             then <instance>.<zone>) or an in-zone name with
+//                                             targetAddresses given
+//   browse domains  b._dns-sd._udp.<zone>, lb._dns-sd._udp.<zone>  PTR <zone>  (when asked)
+//   ownership       _liqo-owner.<instance>.<zone> TXT "heritage=liqo-discovery" "cluster-id=<id>"
+//                                             ["hosts=<in-zone target>"]
+//
+// No lookup of ours reads `_liqo-owner.*`. The TXT keys are the ones the mDNS advertiser writes
+// (txtvers, id, name: SPEC §2), which the DNS resolver hands on as `txt`.
+import { isIP } from 'node:net';
+import { DNS_SD_SERVICE_PREFIX } from '../api/constants.js';
+import { normalizeSearchDomain } from '../lookup/dns-records.js';
+import {
+  DNS_LAYOUTS,
+  type DnsLayout,
+  type PublishedRecord,
+  type RecordPlan,
+  type RegistrationSpec,
+} from './types.js';
+
+/** The label under which the ownership TXT lives: `_liqo-owner.<instance>.<zone>`. */
+export const OWNER_LABEL = '_liqo-owner';
+export const OWNER_HERITAGE = 'heritage=liqo-discovery';
+const BROWSE_LABELS = ['b._dns-sd._udp', 'lb._dns-sd._udp'];
+const INSTANCE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const MAX_TTL = 2 ** 31 - 1;
+/** A TXT character-string is at most 255 bytes. */
+const MAX_TXT_STRING = 255;
+
+export type PlanResult = { ok: true; plan: RecordPlan } | { ok: false; field: string; message: string };
+
+/** The instance names of both layouts (we own both, whichever layouts are on). */
+export function instanceNames(zone: string, instance: string): { guide: string; rfc6763: string } {
+  return { guide: `${instance}.${zone}`, rfc6763: `${instance}.${DNS_SD_SERVICE_PREFIX}.${zone}` };
+}
+
+export function ownerName(zone: string, instance: string): string {
+  return `${OWNER_LABEL}.${instance}.${zone}`;
+}
+
+/** The ownership TXT strings: what the refresh prerequisite compares byte for byte. */
+export function ownerStrings(clusterId: string, hosts: readonly string[]): string[] {
+  return [OWNER_HERITAGE, `cluster-id=${clusterId}`, ...(hosts.length ? [`hosts=${hosts.join(',')}`] : [])];
+}
+
+/** The cluster id and extra owned hosts an ownership TXT names (undefined fields when absent). */
+export function parseOwnerStrings(strings: readonly string[]): { clusterId?: string; hosts: string[] } {
+  let clusterId: string | undefined;
+  let hosts: string[] = [];
+  for (const text of strings) {
+    if (text.startsWith('cluster-id=') && clusterId === undefined) clusterId = text.slice(11);
+    else if (text.startsWith('hosts=')) hosts = text.slice(6).split(',').filter(Boolean);
+  }
+  return { ...(clusterId !== undefined ? { clusterId } : {}), hosts };
+}
+
+export function isInZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** Checks the spec and computes every record; one field and one line when something is wrong. */
+export function planRecords(spec: RegistrationSpec): PlanResult {
+  const fail = (field: string, message: string): PlanResult => ({ ok: false, field, message });
+  const zoneChecked = normalizeSearchDomain(
+    spec.zone,
+    `${OWNER_LABEL}.${DNS_SD_SERVICE_PREFIX}.`.length + 64,
+  );
+  if (!zoneChecked.ok) return fail('zone', zoneChecked.message);
+  const zone = zoneChecked.value;
+
+  const instance = typeof spec.instance === 'string' ? spec.instance.trim().toLowerCase() : '';
+  if (!INSTANCE_PATTERN.test(instance)) {
+    return fail(
+      'instance',
+      `instance "${String(spec.instance)}" must be one DNS label: 1-63 letters, digits and "-", not starting or ending with "-"`,
+    );
+  }
+  if (typeof spec.clusterId !== 'string' || spec.clusterId.trim() === '') {
+    return fail('clusterId', 'clusterId is empty: give the cluster id /ids serves');
+  }
+  const clusterId = spec.clusterId.trim();
+  if (/[\s,]/.test(clusterId) || Buffer.byteLength(`cluster-id=${clusterId}`) > MAX_TXT_STRING) {
+    return fail('clusterId', `clusterId "${clusterId}" must be at most 244 bytes without spaces or commas`);
+  }
+  if (spec.clusterName !== undefined && Buffer.byteLength(`name=${spec.clusterName}`) > MAX_TXT_STRING) {
+    return fail('clusterName', 'clusterName must be at most 250 bytes (a TXT string is 255)');
+  }
+  if (!Number.isInteger(spec.ttl) || spec.ttl < 0 || spec.ttl > MAX_TTL) {
+    return fail('ttl', `ttl must be a whole number of seconds 0-${MAX_TTL}, got ${String(spec.ttl)}`);
+  }
+  const layouts = spec.layouts ?? DNS_LAYOUTS;
+  if (layouts.length === 0 || layouts.some((layout) => !DNS_LAYOUTS.includes(layout))) {
+    return fail('layouts', `layouts must name one or both of ${DNS_LAYOUTS.join(', ')}`);
+  }
+
+  const target = parseAuthUrl(spec.authUrl);
+  if (!target.ok) return fail('authUrl', target.message);
+  const { host, port } = target;
+  const names = instanceNames(zone, instance);
+  const ttl = spec.ttl;
+
+  // The SRV target, and the addresses (if any) we publish for it.
+  let srvTarget: string;
+  let addresses: string[] = [];
+  const hosts: string[] = [];
+  if (isIP(host) !== 0) {
+    // An SRV target is a name (RFC 2782), so an IP auth URL gets one: the guide instance name.
+    srvTarget = names.guide;
+    addresses = [host];
+  } else {
+    srvTarget = host;
+    if (isInZone(host, zone) && spec.targetAddresses && spec.targetAddresses.length > 0) {
+      for (const address of spec.targetAddresses) {
+        if (isIP(address) === 0) return fail('targetAddresses', `"${address}" is not an IP address`);
+      }
+      addresses = [...new Set(spec.targetAddresses.map((address) => address.toLowerCase()))];
+      if (host !== names.guide && host !== names.rfc6763) hosts.push(host);
+      if (host === ownerName(zone, instance))
+        return fail('authUrl', `host ${host} is the ownership record's name`);
+    }
+  }
+
+  const txt = ['txtvers=1', `id=${clusterId}`, ...(spec.clusterName ? [`name=${spec.clusterName}`] : [])];
+  const srv = { priority: 0, weight: 0, port, target: srvTarget };
+  const records: PublishedRecord[] = [];
+  const shared: PublishedRecord[] = [];
+  const layoutRecords: Record<DnsLayout, { ptrOwner: string; instanceName: string }> = {
+    guide: { ptrOwner: zone, instanceName: names.guide },
+    rfc6763: { ptrOwner: `${DNS_SD_SERVICE_PREFIX}.${zone}`, instanceName: names.rfc6763 },
+  };
+  for (const layout of DNS_LAYOUTS) {
+    if (!layouts.includes(layout)) continue;
+    const { ptrOwner, instanceName } = layoutRecords[layout];
+    const ptr: PublishedRecord = { name: ptrOwner, ttl, type: 'PTR', data: instanceName };
+    shared.push(ptr);
+    records.push(ptr);
+    records.push({ name: instanceName, ttl, type: 'SRV', data: srv });
+    records.push({ name: instanceName, ttl, type: 'TXT', data: txt });
+  }
+  for (const address of addresses) {
+    records.push({ name: srvTarget, ttl, type: isIP(address) === 6 ? 'AAAA' : 'A', data: address });
+  }
+  if (spec.browseDomains) {
+    for (const label of BROWSE_LABELS) {
+      const ptr: PublishedRecord = { name: `${label}.${zone}`, ttl, type: 'PTR', data: zone };
+      shared.push(ptr);
+      records.push(ptr);
+    }
+  }
+  const owner: PublishedRecord & { type: 'TXT' } = {
+    name: ownerName(zone, instance),
+    ttl,
+    type: 'TXT',
+    data: ownerStrings(clusterId, hosts),
+  };
+  records.push(owner);
+  return {
+    ok: true,
+    plan: { zone, records, owner, ownedNames: [names.guide, names.rfc6763, ...hosts], shared },
+  };
+}
+
+type ParsedAuthUrl = { ok: true; host: string; port: number } | { ok: false; message: string };
+
+/** `https://host[:port]` → host (lower-case, IPv6 unbracketed) and port (default 443). */
+function parseAuthUrl(input: unknown): ParsedAuthUrl {
+  if (typeof input !== 'string' || input.trim() === '') {
+    return { ok: false, message: 'authUrl is empty: give https://<host>:<port> where /ids is served' };
+  }
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    return { ok: false, message: `authUrl "${input}" is not a URL; expected https://<host>:<port>` };
+  }
+  if (url.protocol !== 'https:') return { ok: false, message: `authUrl "${input}" must use https` };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+    return {
+      ok: false,
+      message: `authUrl "${input}" must be only https://<host>:<port>: DNS-SD carries no path, query or user`,
+    };
+  }
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  const port = url.port === '' ? 443 : Number(url.port);
+  if (isIP(host) === 0) {
+    const checked = normalizeSearchDomain(host);
+    if (!checked.ok) return { ok: false, message: `authUrl host: ${checked.message}` };
+    return { ok: true, host: checked.value, port };
+  }
+  return { ok: true, host, port };
+}
+
+/** A record in zone-file form, e.g. `a.example.com. 300 IN SRV 0 0 443 h.example.com.` */
+export function formatRecord(record: PublishedRecord): string {
+  const head = `${record.name}. ${record.ttl} IN ${record.type}`;
+  switch (record.type) {
+    case 'PTR':
+      return `${head} ${record.data}.`;
+    case 'SRV': {
+      const { priority, weight, port, target } = record.data;
+      return `${head} ${priority} ${weight} ${port} ${target}.`;
+    }
+    case 'TXT':
+      return `${head} ${record.data.map((text) => JSON.stringify(text)).join(' ')}`;
+    default:
+      return `${head} ${record.data}`;
+  }
+}
