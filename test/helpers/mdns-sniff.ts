@@ -9,7 +9,7 @@
 //   {"event":"probe","from","names","qu":[bool per question]}
 //   {"event":"query","t","from","port","names","types","qu","authorities":<count>}
 //   {"event":"response","t","from","port","answers":[Rec],"additionals":[Rec]}
-//   {"event":"sent","t","name","type"}        Rec = {name, type, ttl, flush}
+//   {"event":"sent","t","name","type"}        Rec = {name, type, ttl, flush}; t: just before sending
 // t: performance.now() of this process, in ms (one clock for sends and arrivals).
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -64,6 +64,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     flags: 0,
     questions: [{ name: query.name, type: query.type as 'PTR', class: 'IN' }],
   });
-  socket.send(wire, 5353, '224.0.0.251', () => print({ event: 'sent', t: performance.now(), ...query }));
+  // stamped before the send, so that an answer's measured delay is never shorter than the real one
+  const t = performance.now();
+  socket.send(wire, 5353, '224.0.0.251', () => print({ event: 'sent', t, ...query }));
 });
 process.on('SIGTERM', () => process.exit(0));

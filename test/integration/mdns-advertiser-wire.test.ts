@@ -6,10 +6,13 @@
 //        SRV and TXT of every service type and the host's A record;
 //   §10  TTLs: SRV, A, AAAA 120 s; PTR, TXT 4500 s; cache-flush bit on the unique records
 //        (SRV, TXT, A, AAAA), not on the shared PTR;
-//   §6   an answer holding the shared PTR is delayed 20-120 ms (checked as >= 15 ms; the upper
-//        bound is kept loose: timings belong in bench/, only the behaviour is asserted here).
+//   §6   an answer holding the shared PTR is delayed 20-120 ms (checked as >= 15 ms).
 //        The plain multicast query (QM) goes out over 1 s after the last announcement, since §6
 //        forbids multicasting a record again within 1 s.
+// Only lower bounds on time are checked, each an RFC rule ("not before"), which a loaded
+// machine cannot break (it only makes packets later); the slack in each is for the sniffer
+// stamping one packet later than the next. No upper bound: how soon things come is measured by
+// bench/mdns-advertiser-timing.ts.
 // Everything runs inside the LAN's network namespaces (TESTING.md's network rule). One scenario
 // runs in `before`; each `it` checks one rule on what was captured.
 import assert from 'node:assert/strict';
@@ -58,17 +61,23 @@ describe('mDNS advertiser on the wire (announcements, TTLs, delays)', function (
     // is not multicast again within 1 s of its last multicast, so it would go unanswered).
     const mine = (event: string) =>
       (sniffer.messages as Msg[]).filter((m) => m.event === event && m.from === from);
-    const deadline = Date.now() + 6000; // fewer than two announcements: the test below says so
+    // §8.3 promises two announcements: wait for the second (the mocha timeout is the only bound)
+    let responses = 0;
+    await sniffer.waitFor((m) => m.event === 'response' && m.from === from && ++responses === 2, 60_000);
     let seen: number;
     do {
       seen = mine('response').length;
       await new Promise((resolve) => setTimeout(resolve, 1200));
-    } while (mine('response').length !== seen || (seen < 2 && Date.now() < deadline));
+    } while (mine('response').length !== seen);
     probes = mine('query').filter((m) => (m.authorities ?? 0) > 0);
     announcements = mine('response');
     sniffer.send(JSON.stringify({ query: { name: '_liqo._tcp.local', type: 'PTR' } }));
     sent = (await sniffer.waitFor((m) => m.event === 'sent')) as Msg;
-    await sniffer.waitFor((m) => m.event === 'response' && m.from === from && (m.t as number) > sent.t, 5000);
+    // the mocha timeout is the only bound on the answer coming
+    await sniffer.waitFor(
+      (m) => m.event === 'response' && m.from === from && (m.t as number) > sent.t,
+      60_000,
+    );
     answer = mine('response').find((m) => m.t > sent.t)!;
     advertiser.send('stop');
     await advertiser.waitFor((m) => m.event === 'stopped');
@@ -113,7 +122,8 @@ describe('mDNS advertiser on the wire (announcements, TTLs, delays)', function (
 
   it('answers a multicast PTR query no sooner than 20 ms later (§6, shared record)', () => {
     assert.ok(has(answer.answers, '_liqo._tcp.local', 'PTR'), JSON.stringify(answer));
+    // 'sent' is stamped before the query left: the measured delay is never shorter than the real
     const delay = answer.t - sent.t;
-    assert.ok(delay >= 15 && delay < 1000, `answered after ${delay.toFixed(1)} ms`);
+    assert.ok(delay >= 15, `answered after ${delay.toFixed(1)} ms, sooner than the 20 ms of §6`);
   });
 });

@@ -18,6 +18,13 @@
 //    first query at once as an RFC 6762 §6.7 legacy-unicast query from an ephemeral port; the
 //    regular multicast query 250-350 ms later, inside the settle window, so a responder that
 //    ignores legacy queries (or a lost reply) is still found.
+// No check here has a wall-clock upper bound (a loaded machine makes everything later, never
+// earlier): "promptly" is asserted as an order — asked before the browser's next scheduled
+// query, which is what a retry period later would come after — and every wait for an event is
+// bounded only by the suite's mocha timeout. What is kept are lower bounds that are the rules
+// themselves (RFC 6762 §5.2: no first query before 20 ms, re-asks at least 1 s, 2 s, 4 s
+// apart; the one-shot settle window and its cap), which load cannot break. The times
+// themselves are measured by bench/mdns-browser-timing.ts.
 import assert from 'node:assert/strict';
 import type { MdnsPeer } from '../../shared/lookup/types.js';
 import {
@@ -52,22 +59,49 @@ interface QueryLine {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for an event are bounded by the suite's mocha timeout only (no shorter deadline). */
+const SUITE_TIMEOUT_MS = 60_000;
+
 function intervals(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
 }
 
-/** Each interval at least 1.5 times the one before (doubling, with tick and scheduling slack). */
-function assertGrowing(gaps: number[], what: string): void {
-  for (let k = 0; k + 1 < gaps.length; k++) {
+/**
+ * The send times of distinct packets among question times: the questions of one packet are
+ * logged one after the other (the same packet may carry the same name once per instance).
+ */
+function packetTimes(times: number[]): number[] {
+  return times.filter((t, i) => i === 0 || t - times[i - 1]! > 100);
+}
+
+/** Resolves with the n-th message (already received or future) that matches. */
+function waitForNth(
+  child: JsonLinesChild,
+  match: (m: Record<string, unknown>) => boolean,
+  n: number,
+): Promise<Record<string, unknown>> {
+  let seen = 0;
+  return child.waitFor((m) => match(m) && ++seen === n, SUITE_TIMEOUT_MS);
+}
+
+/**
+ * RFC 6762 §5.2: at least `firstMs` between the first two, and each interval at least twice the
+ * one before (1 s, 2 s, 4 s ...), so never a steady loop. Lower bounds only: the browser counts
+ * each wait from when it actually sent, so a loaded machine only makes the gaps longer; the 10%
+ * is for the receiving process stamping one packet later than the next.
+ */
+function assertDoubling(gaps: number[], firstMs: number, what: string): void {
+  for (const [k, gap] of gaps.entries()) {
+    const floor = 0.9 * firstMs * 2 ** k;
     assert.ok(
-      gaps[k + 1]! >= 1.5 * gaps[k]!,
-      `${what}: interval ${k + 1} did not grow: ${gaps.join(', ')} ms`,
+      gap >= floor,
+      `${what}: interval ${k + 1} is ${gap} ms, less than ${floor}: ${gaps.join(', ')} ms`,
     );
   }
 }
 
 describe('mDNS browser: the queries it sends', function () {
-  this.timeout(60_000);
+  this.timeout(SUITE_TIMEOUT_MS);
   let lan: NetnsLan;
   let browseHost: NetnsHost;
   let responderHost: NetnsHost;
@@ -132,6 +166,10 @@ describe('mDNS browser: the queries it sends', function () {
     }
   }
 
+  /** PTR questions from the browser's host as the responder heard them, in order. */
+  const isBrowserPtr = (m: Record<string, unknown>) =>
+    m.event === 'question' && m.from === browseHost.address && m.type === 'PTR';
+
   /** SRV and TXT asked per instance, A of the SRV's target asked, and A promptly after SRV. */
   function assertAskedForMissing(heard: QuestionLine[], r: Awaited<ReturnType<typeof startResponder>>): void {
     const summary = heard.map((q) => `${q.type} ${q.name}`).join('; ');
@@ -146,13 +184,15 @@ describe('mDNS browser: the queries it sends', function () {
         `no TXT question for ${instance}: ${summary}`,
       );
     }
-    const firstA = heard.find((q) => q.type === 'A' && q.name === r.host);
-    assert.ok(firstA, `no A question for ${r.host}: ${summary}`);
-    const srvBefore = heard.filter((q) => q.type === 'SRV' && q.at <= firstA.at);
-    assert.ok(srvBefore.length > 0, `A asked before any SRV: ${summary}`);
-    // the SRV answer names the host: A is asked right away, not one retry period later
-    const lag = firstA.at - srvBefore[srvBefore.length - 1]!.at;
-    assert.ok(lag < 500, `A asked ${lag} ms after the SRV question`);
+    const firstA = heard.findIndex((q) => q.type === 'A' && q.name === r.host);
+    assert.ok(firstA >= 0, `no A question for ${r.host}: ${summary}`);
+    const lastSrvBefore = heard.slice(0, firstA).findLastIndex((q) => q.type === 'SRV');
+    assert.ok(lastSrvBefore >= 0, `A asked before any SRV: ${summary}`);
+    // the SRV answer names the host: A is asked right away, in the same round, not one retry
+    // period later — which would put the browser's next PTR query (due 250 ms after start in a
+    // one-shot browse, 1 s after the first in a continuous one) between them
+    const between = heard.slice(lastSrvBefore + 1, firstA).filter((q) => q.type === 'PTR');
+    assert.deepEqual(between, [], `a PTR query between the SRV and the A question: ${summary}`);
   }
 
   describe('filling in what a PTR-only answer left out', () => {
@@ -172,24 +212,31 @@ describe('mDNS browser: the queries it sends', function () {
     it('continuous: resolves the same way, promptly, and does not ask again once answered', async () => {
       const r = await startResponder('terse-cont');
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
-      const started = await browser.waitFor((m) => m.event === 'ready');
+      await browser.waitFor((m) => m.event === 'ready');
       const peers: MdnsPeer[] = [];
+      const addedAt: number[] = [];
       for (const serviceType of TYPES) {
         const added = await browser.waitFor(
           (m) =>
             m.event === 'added' &&
             (m.peer as MdnsPeer).instance === r.instance &&
             (m.peer as MdnsPeer).serviceType === serviceType,
-          5000,
+          SUITE_TIMEOUT_MS,
         );
         peers.push(added.peer as MdnsPeer);
-        // first PTR query about 250 ms in; SRV, TXT and A follow within a few ms each
-        const after = (added.at as number) - (started.at as number);
-        assert.ok(after < 1000, `${serviceType} peer added ${after} ms after start`);
+        addedAt.push(added.at as number);
       }
       // 'added' itself carried everything (TXT came with SRV, before A was even asked)
       assertFullyResolved(peers, r);
-      await sleep(1500); // past the next PTR query and any retry period
+      // the third PTR query (~3.25 s) is past the second one and a 1 s retry period of SRV or A
+      const ptrQueries = await waitForNth(r.child, isBrowserPtr, 3 * TYPES.length).then(() =>
+        questionsHeard(r.child).filter((q) => q.type === 'PTR'),
+      );
+      // resolved from the first PTR query's answers: both peers were added before the second query
+      const secondQuery = ptrQueries[TYPES.length]!;
+      for (const [i, at] of addedAt.entries()) {
+        assert.ok(at <= secondQuery.at, `${TYPES[i]} peer added only after the second PTR query`);
+      }
       const heard = questionsHeard(r.child);
       assertAskedForMissing(heard, r);
       for (const type of TYPES) {
@@ -206,8 +253,7 @@ describe('mDNS browser: the queries it sends', function () {
     it('one-shot, a responder that ignores legacy-unicast queries: found by the multicast query', async () => {
       const r = await startResponder('no-legacy-once', { answerLegacy: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'once' });
-      const starting = await browser.waitFor((m) => m.event === 'starting');
-      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error');
+      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error', SUITE_TIMEOUT_MS);
       assert.equal(done.event, 'done', String(done.message));
       assertFullyResolved(done.peers as MdnsPeer[], r);
       const heard = questionsHeard(r.child);
@@ -220,9 +266,14 @@ describe('mDNS browser: the queries it sends', function () {
         ptrs.some((q) => q.port === 5353 && q.answered),
         'no multicast PTR query answered',
       );
-      // still the ~1 s of an ordinary one-shot browse, not its 3 x settle cap
-      const took = (done.at as number) - (starting.at as number);
-      assert.ok(took < 2000, `one-shot ended after ${took} ms`);
+      // settled as an ordinary one-shot browse (about 1 s), not kept open to its 3 x settle cap:
+      // the next multicast query, due a second after the first (~1.3 s), was never sent
+      const multicastPtrs = ptrs.filter((q) => q.port === 5353);
+      assert.equal(
+        packetTimes(multicastPtrs.map((q) => q.at)).length,
+        1,
+        `multicast PTR queries: ${JSON.stringify(multicastPtrs)}`,
+      );
     });
 
     it('a PTR taken in before the sockets opened is followed up as soon as they are, not a retry period later', async () => {
@@ -237,33 +288,36 @@ describe('mDNS browser: the queries it sends', function () {
         answers: [{ name: type, type: 'PTR', class: 'IN', ttl: 120, data: instance }],
       };
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous', ingestFirst });
-      const ready = await browser.waitFor((m) => m.event === 'ready');
+      await browser.waitFor((m) => m.event === 'ready');
       await browser.waitFor(
         (m) =>
           m.event === 'added' &&
           (m.peer as MdnsPeer).instance === r.instance &&
           (m.peer as MdnsPeer).serviceType === type,
-        5000,
+        SUITE_TIMEOUT_MS,
       );
-      const srv = questionsHeard(r.child).find((q) => q.type === 'SRV' && q.name === instance);
-      assert.ok(srv, `no SRV question for ${instance}`);
-      // a question "sent" with no socket open would have counted as asked: the next try only
-      // a second later (1,000-1,250 ms)
-      const lag = srv.at - (ready.at as number);
-      assert.ok(lag < 800, `SRV asked ${lag} ms after the browser started`);
+      const heard = questionsHeard(r.child);
+      const srv = heard.findIndex((q) => q.type === 'SRV' && q.name === instance);
+      assert.ok(srv >= 0, `no SRV question for ${instance}`);
+      // asked as the sockets opened, before the browser's first PTR query (its first 250 ms
+      // tick); a question "sent" with no socket open would have counted as asked, and the next
+      // try would have come only a second later, after that query
+      const firstPtr = heard.findIndex((q) => q.type === 'PTR');
+      assert.ok(firstPtr < 0 || srv < firstPtr, `SRV asked only after a PTR query: ${JSON.stringify(heard)}`);
     });
 
     it('one-shot, A never answered: no peer is reported; it waits until 3 x settle, then gives up', async () => {
       const r = await startResponder('no-addr-once', { answerA: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'once' });
       const starting = await browser.waitFor((m) => m.event === 'starting');
-      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error', 10_000);
+      const done = await browser.waitFor((m) => m.event === 'done' || m.event === 'error', SUITE_TIMEOUT_MS);
       assert.equal(done.event, 'done', String(done.message));
       assert.deepEqual(done.peers, [], 'a peer without an address was reported');
       assert.ok(!browser.messages.some((m) => m.event === 'peer'), 'a peer without an address was streamed');
-      // half-resolved instances keep a one-shot browse open up to its cap of 3 x settleMs (1 s)
+      // half-resolved instances keep a one-shot browse open up to its cap of 3 x settleMs (1 s),
+      // not just the settle window: a lower bound, the rule itself (it did end: 'done' came)
       const took = (done.at as number) - (starting.at as number);
-      assert.ok(took >= 2900 && took < 4000, `one-shot ended after ${took} ms`);
+      assert.ok(took >= 2900, `one-shot ended after ${took} ms, before its cap`);
       const heard = questionsHeard(r.child);
       const summary = heard.map((q) => `${q.type} ${q.name}`).join('; ');
       assert.ok(
@@ -279,8 +333,11 @@ describe('mDNS browser: the queries it sends', function () {
     it('continuous, A never answered: no peer, and A is re-asked with growing intervals', async () => {
       const r = await startResponder('no-addr-cont', { answerA: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
-      const started = await browser.waitFor((m) => m.event === 'ready');
-      await sleep(7500);
+      await browser.waitFor((m) => m.event === 'ready');
+      // the third time A is asked (~3.3 s: 1 s, then 2 s after the first)
+      const isA = (m: Record<string, unknown>) =>
+        m.event === 'question' && m.from === browseHost.address && m.type === 'A' && m.name === r.host;
+      await waitForNth(r.child, isA, 3);
       browser.send('peers');
       const { peers } = await browser.waitFor((m) => m.event === 'peers');
       assert.deepEqual(peers, []);
@@ -288,14 +345,16 @@ describe('mDNS browser: the queries it sends', function () {
       const heard = questionsHeard(r.child);
       const asks = heard.filter((q) => q.type === 'A' && q.name === r.host).map((q) => q.at);
       // one packet may carry the host's A question once per instance that points at it
-      const packets = asks.filter((t, i) => i === 0 || t - asks[i - 1]! > 100);
+      const packets = packetTimes(asks);
       assert.equal(asks.length, packets.length, `A asked twice in one query: ${asks.join(', ')}`);
-      const gaps = intervals(packets);
-      // 1 s, 2 s, 4 s: at ~0.3, 1.3, 3.3 and 7.3 s; a steady 1 s loop would ask 7 or 8 times
-      assert.ok(packets.length >= 3 && packets.length <= 4, `A asked at ${packets.join(', ')}`);
-      assert.ok(packets[0]! - (started.at as number) < 1000, 'A not asked soon after start');
-      assert.ok(gaps[0]! >= 900, `A re-asked after ${gaps[0]} ms`);
-      assertGrowing(gaps, 'A re-queries');
+      // asked soon after start: in the round of the first PTR query's answers, before the second
+      const secondPtr = packetTimes(heard.filter((q) => q.type === 'PTR').map((q) => q.at))[1];
+      assert.ok(
+        secondPtr === undefined || packets[0]! < secondPtr,
+        'A first asked only after the second PTR query',
+      );
+      // 1 s, 2 s, 4 s apart (at ~0.3, 1.3, 3.3 s...); a steady 1 s loop would fail the second
+      assertDoubling(intervals(packets), 1000, 'A re-queries');
     });
   });
 
@@ -316,19 +375,19 @@ describe('mDNS browser: the queries it sends', function () {
         const isOurs = (m: Record<string, unknown>) =>
           (m.peer as MdnsPeer | undefined)?.instance === r.instance &&
           (m.peer as MdnsPeer).serviceType === serviceType;
-        const added = await browser.waitFor((m) => m.event === 'added' && isOurs(m), 5000);
+        const added = await browser.waitFor((m) => m.event === 'added' && isOurs(m), SUITE_TIMEOUT_MS);
         // resolved from SRV and A; the TXT reply was "lost", so the label stands in for the id
         assert.deepEqual((added.peer as MdnsPeer).txt, {}, `${serviceType}: TXT before it was answered`);
         assert.equal((added.peer as MdnsPeer).clusterId, r.instance);
-        const update = await browser.waitFor((m) => m.event === 'updated' && isOurs(m), 5000);
+        const update = await browser.waitFor((m) => m.event === 'updated' && isOurs(m), SUITE_TIMEOUT_MS);
         updated.push(update.peer as MdnsPeer);
       }
       assertFullyResolved(updated, r);
       for (const type of TYPES) {
         const asks = txtAsks(r.child, `${r.instance}.${type}`);
-        // once with the SRV (dropped), once more about a second later (answered); then no more
+        // once with the SRV (dropped), once more a second or more later (answered); then no more
         assert.equal(asks.length, 2, `TXT asked at ${asks.join(', ')}`);
-        assert.ok(asks[1]! - asks[0]! >= 900, `TXT re-asked ${asks[1]! - asks[0]!} ms after the first`);
+        assertDoubling(intervals(asks), 1000, 'TXT re-ask');
       }
     });
 
@@ -336,7 +395,14 @@ describe('mDNS browser: the queries it sends', function () {
       const r = await startResponder('no-txt', { answerTxt: false });
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
       await browser.waitFor((m) => m.event === 'ready');
-      await sleep(9000);
+      // the fourth TXT question of each instance (with the SRV at ~0.25 s, then alone at ~1.25,
+      // ~3.25 and ~7.25 s)
+      for (const type of TYPES) {
+        const instance = `${r.instance}.${type}`;
+        const isTxt = (m: Record<string, unknown>) =>
+          m.event === 'question' && m.from === browseHost.address && m.type === 'TXT' && m.name === instance;
+        await waitForNth(r.child, isTxt, 4);
+      }
       browser.send('peers');
       const { peers } = (await browser.waitFor((m) => m.event === 'peers')) as unknown as {
         peers: MdnsPeer[];
@@ -349,15 +415,8 @@ describe('mDNS browser: the queries it sends', function () {
       assert.ok(!browser.messages.some((m) => m.event === 'removed'), 'a peer without TXT was removed');
       for (const type of TYPES) {
         const asks = txtAsks(r.child, `${r.instance}.${type}`);
-        // with the SRV at ~0.25 s, then alone at ~1.25, ~3.25 and ~7.25 s; the next at ~15 s (a
-        // steady 1 s loop would have asked 9 times)
-        assert.equal(asks.length, 4, `TXT asked at ${asks.join(', ')}`);
-        const gaps = intervals(asks);
-        assert.ok(
-          gaps.every((g) => g >= 900),
-          `TXT re-asked too soon: ${gaps.join(', ')} ms`,
-        );
-        assert.ok(gaps[2]! >= 1.5 * gaps[1]!, `TXT waits did not grow: ${gaps.join(', ')} ms`);
+        // 1 s, 2 s, 4 s apart (a steady 1 s loop would have asked 8 times by the fourth wait's end)
+        assertDoubling(intervals(asks).slice(0, 3), 1000, `TXT re-asks of ${type}`);
       }
     });
   });
@@ -377,23 +436,23 @@ describe('mDNS browser: the queries it sends', function () {
       );
     }
 
-    it('continuous: first query 20-500 ms after start, then 1 s, 2 s, 4 s apart, never a steady loop', async () => {
+    it('continuous: first query no sooner than 20 ms after start, then at least 1 s, 2 s, 4 s apart, never a steady loop', async () => {
       const sniffer = spawn(sniffHost, SNIFF, { interface: sniffHost.address });
       await sniffer.waitFor((m) => m.event === 'ready');
       const browser = spawn(browseHost, BROWSE, { mode: 'continuous' });
       const started = await browser.waitFor((m) => m.event === 'ready');
-      await sleep(9000);
-      const queries = ptrQueries(sniffer);
-      const times = queries.map((q) => q.at - (started.at as number));
-      assert.ok(times[0]! >= 20 && times[0]! <= 500, `first PTR query at ${times[0]} ms`);
-      const gaps = intervals(times);
       // at ~0.25, 1.25, 3.25 and 7.25 s; the next one is due at ~15 s
-      assert.equal(times.length, 4, `PTR queries at ${times.join(', ')} ms`);
-      assert.ok(gaps[0]! >= 900 && gaps[0]! <= 1500, `second query ${gaps[0]} ms after the first`);
-      assertGrowing(gaps, 'PTR re-queries');
-      for (const [k, gap] of gaps.entries()) {
-        assert.ok(gap <= 2.5 * (gaps[k - 1] ?? 1000), `interval ${k} of ${gap} ms grew too fast`);
-      }
+      const isPtrQuery = (m: Record<string, unknown>) =>
+        m.event === 'query' &&
+        m.from === browseHost.address &&
+        (m as unknown as QueryLine).questions.some((q) => q.type === 'PTR');
+      await waitForNth(sniffer, isPtrQuery, 4);
+      const queries = ptrQueries(sniffer).slice(0, 4);
+      const times = queries.map((q) => q.at - (started.at as number));
+      // §5.2: a continuous querier waits at least 20 ms before its first query (a lower bound:
+      // the rule itself); then at least 1 s, 2 s, 4 s between queries, never a steady loop
+      assert.ok(times[0]! >= 20, `first PTR query at ${times[0]} ms`);
+      assertDoubling(intervals(times), 1000, 'PTR re-queries');
       for (const q of queries) {
         assertAsksBothTypes(q);
         assert.equal(q.port, 5353, 'continuous queries come from port 5353 (no legacy unicast)');
@@ -403,28 +462,36 @@ describe('mDNS browser: the queries it sends', function () {
         );
       }
       // nothing answered: nothing else to ask
-      const others = sniffer.messages.filter((m) => m.event === 'query' && m.from === browseHost.address);
-      assert.equal(others.length, queries.length, 'queries other than PTR with nothing to resolve');
+      const others = sniffer.messages.filter(
+        (m) => m.event === 'query' && m.from === browseHost.address && !isPtrQuery(m),
+      );
+      assert.deepEqual(others, [], 'queries other than PTR with nothing to resolve');
     });
 
-    it('one-shot: a legacy-unicast query at once, one multicast query 250-350 ms later', async () => {
+    it('one-shot: a legacy-unicast query at once, then one multicast query after a pause for its replies', async () => {
       const sniffer = spawn(sniffHost, SNIFF, { interface: sniffHost.address });
       await sniffer.waitFor((m) => m.event === 'ready');
       const browser = spawn(browseHost, BROWSE, { mode: 'once' });
       const starting = await browser.waitFor((m) => m.event === 'starting');
-      const done = await browser.waitFor((m) => m.event === 'done');
-      await sleep(200);
+      const done = await browser.waitFor((m) => m.event === 'done', SUITE_TIMEOUT_MS);
+      // an empty LAN still gets the whole settle window (a lower bound: the rule itself)
       const took = (done.at as number) - (starting.at as number);
-      assert.ok(took >= 950 && took < 1500, `an empty LAN settled after ${took} ms (about 1 s)`);
+      assert.ok(took >= 950, `an empty LAN settled after ${took} ms, inside its 1 s window`);
+      // both queries were sent before 'done'; the grace is only for the sniffer to print them
+      const isPtrQuery = (m: Record<string, unknown>) =>
+        m.event === 'query' &&
+        m.from === browseHost.address &&
+        (m as unknown as QueryLine).questions.some((q) => q.type === 'PTR');
+      await waitForNth(sniffer, isPtrQuery, 2);
+      await sleep(200);
       const queries = ptrQueries(sniffer);
       const [first, ...rest] = queries;
       assert.ok(first, 'no query heard');
       assertAsksBothTypes(first);
       assert.notEqual(first.port, 5353, 'the first one-shot query is a legacy-unicast one');
-      const at = first.at - (starting.at as number);
-      assert.ok(at >= 0 && at < 300, `legacy query ${at} ms after start`);
+      assert.ok(first.at >= (starting.at as number), 'the legacy query left after the browse started');
       // then the regular multicast query, once the legacy replies had time to come (the next
-      // one would be due a second after it, past the end of an empty browse)
+      // one would be due a second after it, past the end of an empty browse: never sent)
       assert.equal(rest.length, 1, `one-shot PTR queries: ${JSON.stringify(queries)}`);
       const multicast = rest[0]!;
       assertAsksBothTypes(multicast);
@@ -433,10 +500,12 @@ describe('mDNS browser: the queries it sends', function () {
         multicast.qu.every((bit) => !bit),
         'the multicast query asks for multicast answers',
       );
+      // after the legacy query, with a pause for its unicast replies: due 250-350 ms after the
+      // sockets opened, and the legacy query left before they did. A lower bound only (our
+      // rule); 50 ms of it for the sniffer stamping the legacy query late on a loaded machine.
+      // How long after (and how long the browse took) is measured by bench/mdns-browser-timing.ts.
       const after = multicast.at - first.at;
-      // 250-350 ms after the sockets opened, on the 50 ms tick; the legacy query left just before
-      // (the bound leaves room for a loaded machine; the old timing was a second or more)
-      assert.ok(after >= 240 && after < 900, `multicast query ${after} ms after the legacy one`);
+      assert.ok(after >= 200, `multicast query only ${after} ms after the legacy one`);
     });
   });
 });
