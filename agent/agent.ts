@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
+import { ClusterProfileSync } from './cluster-profiles/sync.js';
+import { ClusterIdCheck } from './cluster-property.js';
 import { ensureClusterId } from './cluster-id.js';
 import { generatedClusterName, servedClusterName } from './cluster-name.js';
 import { recordEvent, type EventDetails } from './events.js';
@@ -18,12 +20,8 @@ import { IdentityFiller } from './identity-filler.js';
 import { startIdentityServer, type IdentityServer } from './identity-server.js';
 import { connectAgentKube, withGuardedWrites, type AgentKube } from './kube-access.js';
 import { LanDiscovery, type MdnsDriver } from './lan-discovery.js';
-import {
-  LeaderElector,
-  timingForLeaseDuration,
-  timingProblem,
-  type LeaderElectionTiming,
-} from './leader-election.js';
+import { LeaderElector } from './leader-election.js';
+import { timingFromSettings, timingProblem, type LeaderElectionTiming } from './leader-election-state.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import { AgentMetrics } from './metrics.js';
@@ -46,7 +44,7 @@ export interface AgentOptions {
   searchDomainIntervalMs: number;
   gcIntervalMs: number;
   leaseName: string;
-  /** Leader election (see leader-election.ts' timing table): lease duration, default 15 s. */
+  /** Leader election (see leader-election-state.ts' timing table): lease duration, default 15 s. */
   leaseDurationSeconds: number;
   /** The leader stops acting when it could not renew for this long; default 2/3 of the lease duration. */
   renewDeadlineMs?: number;
@@ -68,6 +66,12 @@ export interface AgentOptions {
   allowLoopback?: boolean;
   /** undefined: no LAN discovery at all (--no-mdns). */
   mdns: MdnsDriver | undefined;
+  /** Keep one ClusterProfile (KEP-4322) per ForeignCluster in this namespace; unset: none. */
+  clusterProfilesNamespace?: string;
+  /** Between ClusterProfile passes; default 10 s. */
+  clusterProfilesIntervalMs?: number;
+  /** Between comparisons of the cluster-id ConfigMap with the ClusterProperty; default 60 s. */
+  clusterIdCheckIntervalMs?: number;
   log: Logger;
 }
 
@@ -87,6 +91,8 @@ class LeaderWork {
   private readonly searchDomains: SearchDomainDiscovery;
   private readonly filler: IdentityFiller;
   private readonly gc: GarbageCollector;
+  private readonly clusterIdCheck: ClusterIdCheck;
+  private readonly clusterProfiles: ClusterProfileSync | undefined;
   private readonly onConfig = (c: EffectiveDiscoveryConfig) => void this.lan?.apply(c);
 
   constructor(
@@ -97,8 +103,23 @@ class LeaderWork {
     authPort: number,
     opts: AgentOptions,
     metrics: AgentMetrics,
+    mayWrite: (what: string) => void,
   ) {
     const log = opts.log;
+    this.clusterIdCheck = new ClusterIdCheck(kube, {
+      intervalMs: opts.clusterIdCheckIntervalMs ?? 60_000,
+      log: log.child({ part: 'cluster-id' }),
+      events: (object, event) => recordEvent(kube, object, event),
+    });
+    this.clusterProfiles =
+      opts.clusterProfilesNamespace === undefined
+        ? undefined
+        : new ClusterProfileSync(kube, {
+            namespace: opts.clusterProfilesNamespace,
+            intervalMs: opts.clusterProfilesIntervalMs ?? 10_000,
+            mayWrite,
+            log: log.child({ part: 'cluster-profiles' }),
+          });
     const events = (fc: ForeignCluster, event: EventDetails) => recordEvent(kube, fc, event);
     const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics, {
       events,
@@ -141,12 +162,20 @@ class LeaderWork {
     this.searchDomains.start();
     this.filler.start();
     this.gc.start();
+    this.clusterIdCheck.start();
+    this.clusterProfiles?.start();
   }
 
   async stop(): Promise<void> {
     this.config.off('change', this.onConfig);
     this.filler.stop();
-    await Promise.allSettled([this.lan?.stop(), this.searchDomains.stop(), this.gc.stop()]);
+    await Promise.allSettled([
+      this.lan?.stop(),
+      this.searchDomains.stop(),
+      this.gc.stop(),
+      this.clusterIdCheck.stop(),
+      this.clusterProfiles?.stop(),
+    ]);
   }
 }
 
@@ -228,7 +257,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       onStartedLeading: () => {
         log.info({ identity }, 'leading: starting discovery');
         metrics.isLeader.set(1);
-        const next = new LeaderWork(leaderKube, config, fetcher, clusterId, authPort, opts, metrics);
+        const next = new LeaderWork(leaderKube, config, fetcher, clusterId, authPort, opts, metrics, (what) =>
+          leaderElector.assertLeading(what),
+        );
         work = next;
         void workStopping.then(() => {
           if (work === next) next.start();
@@ -284,14 +315,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
 /** The leader-election table for these options; throws one line when it cannot work. */
 export function leaderElectionTiming(opts: AgentOptions): LeaderElectionTiming {
-  const base = timingForLeaseDuration(opts.leaseDurationSeconds, opts.retryIntervalMs);
-  const renewDeadlineMs = opts.renewDeadlineMs ?? base.renewDeadlineMs;
-  // requests end before the lease could pass to another replica, and never later than the defaults'
-  const timing: LeaderElectionTiming = {
-    ...base,
-    renewDeadlineMs,
-    requestTimeoutMs: Math.min(base.requestTimeoutMs, base.leaseDurationMs - renewDeadlineMs),
-  };
+  const timing = timingFromSettings({
+    leaseDurationSeconds: opts.leaseDurationSeconds,
+    retryPeriodMs: opts.retryIntervalMs,
+    renewDeadlineMs: opts.renewDeadlineMs,
+  });
   const problem = timingProblem(timing);
   if (problem) throw new Error(`leader election: ${problem}`);
   return timing;

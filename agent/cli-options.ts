@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import yargs from 'yargs';
 import { AGENT_LEASE_NAME, DEFAULT_LIQO_NAMESPACE } from '../shared/api/constants.js';
 import type { AgentOptions } from './agent.js';
-import { timingForLeaseDuration, timingProblem } from './leader-election.js';
+import { timingFromSettings, timingProblem } from './leader-election-state.js';
 
 /** The agent's options as the command line gives them: paths and switches, not live objects. */
 export interface CliOptions extends Omit<AgentOptions, 'kubeConfig' | 'mdns' | 'log' | 'retryIntervalMs'> {
@@ -150,6 +150,11 @@ export function parseCli(argv: string[]): CliOptions {
       describe:
         'advertise and browse by mDNS when the ClusterConfig says so; --no-mdns turns LAN discovery off entirely',
     })
+    .option('cluster-profiles', {
+      type: 'string',
+      describe:
+        'keep one ClusterProfile (multicluster.x-k8s.io, KEP-4322) per ForeignCluster in this namespace (off by default)',
+    })
     .option('log-level', {
       type: 'string',
       default: process.env['LOG_LEVEL'] ?? 'info',
@@ -180,10 +185,13 @@ export function parseCli(argv: string[]): CliOptions {
   const renewDeadline =
     a['renew-deadline'] === undefined ? undefined : positive('renew-deadline', a['renew-deadline']);
   const retryInterval = positive('retry-interval', a['retry-interval']);
-  const problem = timingProblem({
-    ...timingForLeaseDuration(leaseDuration, retryInterval * 1000),
-    ...(renewDeadline === undefined ? {} : { renewDeadlineMs: renewDeadline * 1000, requestTimeoutMs: 0 }),
-  });
+  const problem = timingProblem(
+    timingFromSettings({
+      leaseDurationSeconds: leaseDuration,
+      retryPeriodMs: retryInterval * 1000,
+      renewDeadlineMs: renewDeadline === undefined ? undefined : renewDeadline * 1000,
+    }),
+  );
   if (problem) throw new CliError(`--lease-duration/--renew-deadline/--retry-interval: ${problem}`);
   const retryMin = positive('identity-retry-min', a['identity-retry-min']);
   const retryMax = positive('identity-retry-max', a['identity-retry-max']);
@@ -222,6 +230,12 @@ export function parseCli(argv: string[]): CliOptions {
   if (a['health-bind-address']) out.healthBindAddress = a['health-bind-address'];
   if (a['auth-port'] !== undefined) out.authPort = port('auth-port', a['auth-port'], false);
   if (a.hostname) out.hostname = a.hostname;
+  if (a['cluster-profiles'] !== undefined) {
+    const ns = a['cluster-profiles'];
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
+      throw new CliError(`--cluster-profiles "${ns}": not a namespace name (lower-case DNS label, e.g. fleet)`);
+    out.clusterProfilesNamespace = ns;
+  }
   const identity = a.identity ?? process.env['POD_NAME'];
   if (identity) out.identity = identity;
   if (a['tls-cert-file']) out.tlsCertFile = a['tls-cert-file'];

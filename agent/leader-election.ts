@@ -1,74 +1,30 @@
-// One active agent per cluster: a small elector on a coordination.k8s.io/v1 Lease, modelled on
-// client-go's leaderelection. Every write is a resourceVersion-guarded update, so two replicas
-// can never both believe they won. Expiry is judged by this replica's monotonic clock from when
-// it last saw the record change (as client-go does), never by the holder's clock.
-//
-// Why two leaders never act at once (the timing table below is the whole argument):
-//  - a standby takes the Lease only after it saw the record unchanged for a full LeaseDuration;
-//  - the leader counts its RenewDeadline from the moment it *sent* its last successful renewal,
-//    which is before any standby could have seen that renewal, and stops acting at that
-//    deadline — checked by a timer and, synchronously, before every write (a paused process
-//    whose timers all fire late still checks before it writes);
-//  - every API request times out within RequestTimeout, and RenewDeadline + RequestTimeout
-//    <= LeaseDuration, so a write started before the deadline is over before a standby can take
-//    over.
+// One active agent per cluster: the elector that reads and writes the coordination.k8s.io/v1
+// Lease and runs the timers. What it decides — when to take, renew or give up the Lease, and
+// the timing table that makes two leaders impossible — is agent/leader-election-state.ts; this
+// file only turns those decisions into API calls, callbacks and log lines. Every write is a
+// resourceVersion-guarded update, so two replicas can never both believe they won.
 import { performance } from 'node:perf_hooks';
-import type { V1Lease } from '@kubernetes/client-node';
+import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { isConflict, isNotFound, kubeErrorMessage, type AgentKube } from './kube-access.js';
 import type { Logger } from './logger.js';
 import { ANNOTATION_VERSION } from '../shared/api/constants.js';
 import { RELEASE_VERSION } from '../shared/api/release.js';
-
-/** The elector's timings, in one place (client-go's defaults for LeaseDuration, RenewDeadline, RetryPeriod). */
-export interface LeaderElectionTiming {
-  /** How long a standby waits, after the record last changed, before it may take the Lease. */
-  leaseDurationMs: number;
-  /** The leader stops acting when its last successful renewal was sent this long ago. */
-  renewDeadlineMs: number;
-  /** Leader: time between renewals; standby: time between looks at the Lease. */
-  retryPeriodMs: number;
-  /** Time limit of every API request the agent makes (Lease and writes alike). */
-  requestTimeoutMs: number;
-}
-
-export const DEFAULT_LEADER_ELECTION_TIMING: LeaderElectionTiming = {
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
-  requestTimeoutMs: 5_000,
-};
-
-/** client-go's jitter factor: a standby's look comes after RetryPeriod × [1, 1.2). */
-const JITTER_FACTOR = 1.2;
-
-/** The table for another lease duration, in the same proportions as the defaults. */
-export function timingForLeaseDuration(
-  leaseDurationSeconds: number,
-  retryPeriodMs?: number,
-): LeaderElectionTiming {
-  const d = DEFAULT_LEADER_ELECTION_TIMING;
-  const leaseDurationMs = leaseDurationSeconds * 1000;
-  const scale = leaseDurationMs / d.leaseDurationMs;
-  return {
-    leaseDurationMs,
-    renewDeadlineMs: Math.round(d.renewDeadlineMs * scale),
-    retryPeriodMs: retryPeriodMs ?? Math.min(d.retryPeriodMs, Math.round(d.retryPeriodMs * scale)),
-    requestTimeoutMs: Math.round(d.requestTimeoutMs * scale),
-  };
-}
-
-/** client-go's checks plus ours; returns one line saying what is wrong, or undefined. */
-export function timingProblem(t: LeaderElectionTiming): string | undefined {
-  if (!(t.leaseDurationMs > t.renewDeadlineMs))
-    return `the lease duration (${t.leaseDurationMs} ms) must be greater than the renew deadline (${t.renewDeadlineMs} ms)`;
-  if (!(t.renewDeadlineMs > JITTER_FACTOR * t.retryPeriodMs))
-    return `the renew deadline (${t.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} × the retry period (${t.retryPeriodMs} ms)`;
-  if (!(t.requestTimeoutMs < t.renewDeadlineMs))
-    return `the request timeout (${t.requestTimeoutMs} ms) must be shorter than the renew deadline (${t.renewDeadlineMs} ms)`;
-  if (t.renewDeadlineMs + t.requestTimeoutMs > t.leaseDurationMs)
-    return `the renew deadline plus the request timeout (${t.renewDeadlineMs + t.requestTimeoutMs} ms) must not exceed the lease duration (${t.leaseDurationMs} ms)`;
-  return undefined;
-}
+import {
+  initialState,
+  nextLookDelayMs,
+  onClock,
+  onLeaseRead,
+  onStop,
+  onWriteSucceeded,
+  renewDeadlineAt,
+  timingProblem,
+  type ElectionNote,
+  type ElectionState,
+  type LeaderElectionTiming,
+  type LeaseAction,
+  type LeaseRecord,
+  type Transition,
+} from './leader-election-state.js';
 
 export interface LeaderElectionOptions {
   leaseName: string;
@@ -78,6 +34,8 @@ export interface LeaderElectionOptions {
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   log: Logger;
+  /** Monotonic clock in ms; default performance.now. */
+  now?: () => number;
 }
 
 /** Thrown by a guarded write when this replica is not (or no longer surely) the leader. */
@@ -87,17 +45,53 @@ export class NotLeadingError extends Error {
   }
 }
 
-const now = (): number => performance.now();
+/** What the elector judges of a Lease it read. */
+export function leaseRecordOf(lease: V1Lease): LeaseRecord {
+  const spec = lease.spec ?? {};
+  const seconds = spec.leaseDurationSeconds;
+  return {
+    holder: spec.holderIdentity ?? '',
+    version: `${String(spec.renewTime?.valueOf() ?? '')}|${lease.metadata?.resourceVersion ?? ''}`,
+    ...(seconds !== undefined ? { leaseDurationMs: seconds * 1000 } : {}),
+  };
+}
+
+/** The Lease to write for `action` (renew or take over), saying which release holds it. */
+export function leaseToWrite(
+  lease: V1Lease,
+  action: { kind: 'renew' } | { kind: 'acquire'; previous: string },
+  identity: string,
+  durationSeconds: number,
+  now: V1MicroTime,
+): V1Lease {
+  const spec = lease.spec ?? {};
+  return {
+    ...lease,
+    // the leader says which release it is (`kubectl liqo version` reads it)
+    metadata: {
+      ...lease.metadata,
+      annotations: { ...lease.metadata?.annotations, [ANNOTATION_VERSION]: RELEASE_VERSION },
+    },
+    spec: {
+      ...spec,
+      holderIdentity: identity,
+      leaseDurationSeconds: durationSeconds,
+      renewTime: now,
+      ...(action.kind === 'acquire'
+        ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + (action.previous ? 1 : 0) }
+        : {}),
+    },
+  };
+}
 
 export class LeaderElector {
+  private state: ElectionState = initialState();
   private timer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Set by stop() (and by tests that simulate a crash): no more looks at the Lease. */
   private stopped = false;
-  private leading = false;
-  /** Monotonic time at which the last successful renewal was sent. */
-  private lastRenewSent = 0;
-  private observed: { key: string; at: number } | undefined;
   private inFlight: Promise<void> | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly kube: AgentKube,
@@ -105,10 +99,11 @@ export class LeaderElector {
   ) {
     const problem = timingProblem(opts.timing);
     if (problem) throw new Error(`leader election: ${problem}`);
+    this.now = opts.now ?? (() => performance.now());
   }
 
   get isLeader(): boolean {
-    return this.leading;
+    return this.state.kind === 'leading';
   }
 
   /**
@@ -116,8 +111,8 @@ export class LeaderElector {
    * runs before the caller's write) when the renew deadline has passed.
    */
   mayAct(): boolean {
-    this.checkDeadline();
-    return this.leading;
+    this.apply(onClock(this.state, this.now(), this.opts.timing));
+    return this.isLeader;
   }
 
   /** For writers: throws NotLeadingError unless mayAct(). */
@@ -129,131 +124,122 @@ export class LeaderElector {
     this.tick();
   }
 
-  private checkDeadline(): void {
-    if (this.leading && now() - this.lastRenewSent >= this.opts.timing.renewDeadlineMs) {
-      this.opts.log.error(
-        { renewDeadlineMs: this.opts.timing.renewDeadlineMs },
-        'could not renew the lease within the renew deadline; stepping down',
-      );
-      this.setLeading(false);
-    }
-  }
-
   private tick = (): void => {
     if (this.stopped) return;
-    this.checkDeadline();
-    this.inFlight = this.attempt()
+    this.mayAct();
+    this.inFlight = this.look()
       .catch((err: unknown) => this.opts.log.warn({ err: kubeErrorMessage(err) }, 'lease update failed'))
       .finally(() => {
         this.inFlight = undefined;
-        this.checkDeadline();
+        this.mayAct();
         if (this.stopped) return;
-        const { retryPeriodMs } = this.opts.timing;
-        // a standby jitters its looks (client-go's JitterUntil) so replicas do not move in step
-        const wait = this.leading ? retryPeriodMs : retryPeriodMs * (1 + Math.random() * (JITTER_FACTOR - 1));
-        this.timer = setTimeout(this.tick, wait);
+        this.timer = setTimeout(this.tick, nextLookDelayMs(this.state, this.opts.timing, Math.random()));
       });
   };
 
-  private async attempt(): Promise<void> {
-    const { coordination, namespace, k8s, requestOptions } = this.kube;
-    const { leaseName: name, identity } = this.opts;
-    const durationSeconds = Math.ceil(this.opts.timing.leaseDurationMs / 1000);
-    const sentAt = now();
-    const nowTime = new k8s.V1MicroTime();
-    let lease: V1Lease;
+  /** One look at the Lease: read it, let the state machine decide, write what it says. */
+  private async look(): Promise<void> {
+    const sentAt = this.now(); // before the read: a renewal counts from when it was asked for
+    const lease = await this.readLease();
+    const decided = onLeaseRead(
+      this.state,
+      lease && leaseRecordOf(lease),
+      this.now(),
+      this.opts.identity,
+      this.opts.timing,
+    );
+    this.apply(decided);
+    const action = decided.action;
+    if (!action || action.kind === 'wait' || this.stopped) return;
     try {
-      lease = await coordination.readNamespacedLease({ name, namespace }, requestOptions());
+      await this.writeLease(lease, action);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try {
-        await coordination.createNamespacedLease(
-          {
-            namespace,
-            body: {
-              metadata: { name, namespace, annotations: { [ANNOTATION_VERSION]: RELEASE_VERSION } },
-              spec: {
-                holderIdentity: identity,
-                leaseDurationSeconds: durationSeconds,
-                acquireTime: nowTime,
-                renewTime: nowTime,
-                leaseTransitions: 0,
-              },
-            },
-          },
-          requestOptions(),
-        );
-        this.renewed(sentAt, '(none)');
-      } catch (createErr) {
-        if (!isConflict(createErr)) throw createErr; // else another replica created it first
-      }
-      return;
+      if (isConflict(err)) return; // another replica wrote (or created) first; look again next tick
+      throw err;
     }
-    const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity ?? '';
-    const key = `${holder}|${String(spec.renewTime?.valueOf() ?? '')}|${lease.metadata?.resourceVersion ?? ''}`;
-    // when this replica first saw the record as it is now (after the read: the later, safer end)
-    if (this.observed?.key !== key) this.observed = { key, at: now() };
-    const duration = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-    const expired = this.observed.at + duration <= now();
+    if (this.stopped) return;
+    this.apply(onWriteSucceeded(this.state, action, sentAt, this.now(), this.opts.timing));
+  }
 
-    if (holder !== identity && holder !== '' && !expired) {
-      if (this.leading) {
-        this.opts.log.warn({ holder }, 'another replica holds the lease; stepping down');
-        this.setLeading(false);
-      }
-      return;
-    }
-    const takingOver = holder !== identity;
-    // the leader says which release it is (`kubectl liqo version` reads it)
-    lease.metadata = {
-      ...lease.metadata,
-      annotations: { ...lease.metadata?.annotations, [ANNOTATION_VERSION]: RELEASE_VERSION },
-    };
-    lease.spec = {
-      ...spec,
-      holderIdentity: identity,
-      leaseDurationSeconds: durationSeconds,
-      renewTime: nowTime,
-      ...(takingOver
-        ? { acquireTime: nowTime, leaseTransitions: (spec.leaseTransitions ?? 0) + (holder ? 1 : 0) }
-        : {}),
-    };
+  private async readLease(): Promise<V1Lease | undefined> {
+    const { coordination, namespace, requestOptions } = this.kube;
     try {
-      await coordination.replaceNamespacedLease({ name, namespace, body: lease }, requestOptions());
-      this.renewed(sentAt, takingOver ? holder || '(released)' : undefined);
+      return await coordination.readNamespacedLease(
+        { name: this.opts.leaseName, namespace },
+        requestOptions(),
+      );
     } catch (err) {
-      if (isConflict(err)) return; // someone else wrote first; look again next tick
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  /** A renewal sent at `sentAt` succeeded; `previous` is set when this took the Lease over. */
-  private renewed(sentAt: number, previous: string | undefined): void {
-    // a renewal that took longer than the deadline does not count: a standby may have seen it
-    // long ago; the next tick renews again
-    if (this.stopped || now() - sentAt >= this.opts.timing.renewDeadlineMs) return;
-    this.lastRenewSent = sentAt;
-    this.opts.log.debug(
-      { sentAt: new Date(Date.now() - (now() - sentAt)).toISOString() },
-      'renewed the lease',
-    );
-    if (previous !== undefined) this.opts.log.info({ previous }, 'acquired the lease');
-    if (!this.leading) this.setLeading(true);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(
-      () => this.checkDeadline(),
-      Math.max(0, sentAt + this.opts.timing.renewDeadlineMs - now()),
-    );
+  private async writeLease(
+    lease: V1Lease | undefined,
+    action: Exclude<LeaseAction, { kind: 'wait' }>,
+  ): Promise<void> {
+    const { coordination, namespace, k8s, requestOptions } = this.kube;
+    const { leaseName: name, identity } = this.opts;
+    const durationSeconds = Math.ceil(this.opts.timing.leaseDurationMs / 1000);
+    const now = new k8s.V1MicroTime();
+    if (!lease || action.kind === 'create') {
+      const body: V1Lease = {
+        metadata: { name, namespace, annotations: { [ANNOTATION_VERSION]: RELEASE_VERSION } },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
+        },
+      };
+      await coordination.createNamespacedLease({ namespace, body }, requestOptions());
+      return;
+    }
+    const body = leaseToWrite(lease, action, identity, durationSeconds, now);
+    await coordination.replaceNamespacedLease({ name, namespace, body }, requestOptions());
   }
 
-  private setLeading(leading: boolean): void {
-    if (this.leading === leading) return;
-    this.leading = leading;
-    if (!leading && this.deadlineTimer) clearTimeout(this.deadlineTimer);
+  /** Takes the machine's new state and acts on its notes: log lines, callbacks, the deadline timer. */
+  private apply(t: Transition<unknown>): void {
+    this.state = t.state;
+    for (const note of t.notes) this.tell(note);
+  }
+
+  private tell(note: ElectionNote): void {
+    const { log, timing } = this.opts;
+    switch (note.kind) {
+      case 'renewed': {
+        log.debug(
+          { sentAt: new Date(Date.now() - (this.now() - note.sentAt)).toISOString() },
+          'renewed the lease',
+        );
+        const deadline = renewDeadlineAt(this.state, timing);
+        if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+        if (deadline !== undefined)
+          this.deadlineTimer = setTimeout(() => this.mayAct(), Math.max(0, deadline - this.now()));
+        return;
+      }
+      case 'acquired':
+        return void log.info({ previous: note.previous }, 'acquired the lease');
+      case 'startedLeading':
+        return this.callback(this.opts.onStartedLeading);
+      case 'steppedDown':
+        if (note.why === 'renewDeadline')
+          log.error(
+            { renewDeadlineMs: timing.renewDeadlineMs },
+            'could not renew the lease within the renew deadline; stepping down',
+          );
+        if (note.why === 'heldByOther')
+          log.warn({ holder: note.holder }, 'another replica holds the lease; stepping down');
+        if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+        return this.callback(this.opts.onStoppedLeading);
+    }
+  }
+
+  private callback(fn: () => void): void {
     try {
-      if (leading) this.opts.onStartedLeading();
-      else this.opts.onStoppedLeading();
+      fn();
     } catch (err) {
       this.opts.log.error({ err: kubeErrorMessage(err) }, 'leadership callback failed');
     }
@@ -265,15 +251,12 @@ export class LeaderElector {
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight;
     const wasLeading = this.mayAct();
-    this.setLeading(false);
+    this.apply(onStop(this.state));
     if (!wasLeading) return;
     const { coordination, namespace, requestOptions } = this.kube;
     try {
-      const lease = await coordination.readNamespacedLease(
-        { name: this.opts.leaseName, namespace },
-        requestOptions(),
-      );
-      if (lease.spec?.holderIdentity !== this.opts.identity) return;
+      const lease = await this.readLease();
+      if (lease?.spec?.holderIdentity !== this.opts.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 };
       await coordination.replaceNamespacedLease(
         { name: this.opts.leaseName, namespace, body: lease },
