@@ -6,6 +6,7 @@ import {
   CONFIG_GROUP,
   DISCOVERY_GROUP,
   KIND_CLUSTER_CONFIG,
+  KIND_DNS_REGISTRATION,
   KIND_FOREIGN_CLUSTER,
   KIND_SEARCH_DOMAIN,
 } from '../shared/api/constants.js';
@@ -55,13 +56,18 @@ export interface AdmissionReviewResponse {
 /** The request cannot be an AdmissionReview at all: answered with HTTP 400. */
 export class MalformedReviewError extends Error {}
 
-export type KindName = typeof KIND_FOREIGN_CLUSTER | typeof KIND_SEARCH_DOMAIN | typeof KIND_CLUSTER_CONFIG;
+export type KindName =
+  | typeof KIND_FOREIGN_CLUSTER
+  | typeof KIND_SEARCH_DOMAIN
+  | typeof KIND_CLUSTER_CONFIG
+  | typeof KIND_DNS_REGISTRATION;
 
 /** The API group each kind we admit belongs to. */
 export const ADMITTED_KINDS: Record<KindName, string> = {
   [KIND_FOREIGN_CLUSTER]: DISCOVERY_GROUP,
   [KIND_SEARCH_DOMAIN]: DISCOVERY_GROUP,
   [KIND_CLUSTER_CONFIG]: CONFIG_GROUP,
+  [KIND_DNS_REGISTRATION]: DISCOVERY_GROUP,
 };
 
 /** Cross-object checks as admission sees them (see crossobject-cache.ts). */
@@ -197,7 +203,7 @@ function admit(request: AdmissionRequest, ctx: AdmissionContext, handler: Handle
   const kind = admittedKind(request);
   if (!kind) {
     const { group, kind: k } = request.kind;
-    const message = `this webhook admits ForeignCluster and SearchDomain (${DISCOVERY_GROUP}) and ClusterConfig (${CONFIG_GROUP}), not ${group ? `${group}/` : ''}${k}: check the rules of the webhook configuration`;
+    const message = `this webhook admits ForeignCluster, SearchDomain and DNSRegistration (${DISCOVERY_GROUP}) and ClusterConfig (${CONFIG_GROUP}), not ${group ? `${group}/` : ''}${k}: check the rules of the webhook configuration`;
     return {
       review: envelope(refusal(request.uid, 400, 'BadRequest', message)),
       kind: 'unknown',
@@ -260,7 +266,9 @@ export function validate(request: AdmissionRequest, ctx: AdmissionContext): Admi
     const name = displayName(req);
     // the uniqueness rules read only the spec: a metadata-only update cannot break one
     const crossObjectNeeded =
-      kind !== KIND_CLUSTER_CONFIG && !(operation === 'UPDATE' && onlyMetadataChanged(req.object, old));
+      kind !== KIND_CLUSTER_CONFIG &&
+      kind !== KIND_DNS_REGISTRATION &&
+      !(operation === 'UPDATE' && onlyMetadataChanged(req.object, old));
     let response: AdmissionResponse | undefined;
     if (errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'syncing') {
       response = refusal(

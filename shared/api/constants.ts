@@ -10,10 +10,12 @@ export const CONFIG_API_VERSION = `${CONFIG_GROUP}/${API_VERSION}`;
 export const KIND_FOREIGN_CLUSTER = 'ForeignCluster';
 export const KIND_SEARCH_DOMAIN = 'SearchDomain';
 export const KIND_CLUSTER_CONFIG = 'ClusterConfig';
+export const KIND_DNS_REGISTRATION = 'DNSRegistration';
 
 export const PLURAL_FOREIGN_CLUSTERS = 'foreignclusters';
 export const PLURAL_SEARCH_DOMAINS = 'searchdomains';
 export const PLURAL_CLUSTER_CONFIGS = 'clusterconfigs';
+export const PLURAL_DNS_REGISTRATIONS = 'dnsregistrations';
 
 /** Labels kept equal to the spec (Liqo v0.2 looks clusters up by these). */
 export const LABEL_CLUSTER_ID = 'discovery.liqo.io/cluster-id';
@@ -104,3 +106,50 @@ export const IDS_PATH = '/ids';
  * install` deploys unless told `--image`, and what manifests/ names (a unit test keeps them equal).
  */
 export const LIQO_DISCOVERY_IMAGE = 'ghcr.io/liqo-discovery/liqo-discovery:0.1.0';
+
+/**
+ * DNSRegistration (issue 19 part 1): the agent keeps this cluster's records in a DNS zone by
+ * RFC 2136 UPDATE signed with TSIG. Condition `Registered` says whether the zone holds them.
+ */
+export const CONDITION_REGISTERED = 'Registered';
+/** On a DNSRegistration while the zone may hold its records: deleting it removes them first. */
+export const FINALIZER_DNS_RECORDS = 'discovery.liqo.io/dns-records';
+/** The two record layouts of SPEC §4: the guide's bare-domain one and RFC 6763's DNS-SD one. */
+export const DNS_REGISTRATION_LAYOUTS = ['bare', 'dns-sd'] as const;
+export type DnsRegistrationLayout = (typeof DNS_REGISTRATION_LAYOUTS)[number];
+/** TSIG algorithms (RFC 8945 §6) a DNSRegistration may name; BIND's names without the dot. */
+export const TSIG_ALGORITHMS = [
+  'hmac-sha256',
+  'hmac-sha384',
+  'hmac-sha512',
+  'hmac-sha224',
+  'hmac-sha1',
+] as const;
+export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
+/**
+ * DNSRegistration spec defaults the webhook (and the CRD schema) fill. `instance` and `authUrl`
+ * have none here: the agent fills them from what it serves (cluster name, /ids URL), and
+ * `leaseSeconds` follows `refreshIntervalSeconds` (LEASE_REFRESHES of them) unless set.
+ */
+export const DNS_REGISTRATION_DEFAULTS = {
+  port: 53,
+  tsigAlgorithm: 'hmac-sha256' as TsigAlgorithm,
+  secretKey: 'secret',
+  ttl: 60,
+  layouts: [...DNS_REGISTRATION_LAYOUTS] as DnsRegistrationLayout[],
+  browseDomains: false,
+  refreshIntervalSeconds: 300,
+  enabled: true,
+} as const;
+/** A record lease (RFC 9664) spans this many refreshes unless spec.leaseSeconds says otherwise. */
+export const DNS_REGISTRATION_LEASE_REFRESHES = 3;
+export const MIN_DNS_REGISTRATION_TTL = 1;
+export const MAX_DNS_REGISTRATION_TTL = 86400;
+export const MIN_DNS_REGISTRATION_REFRESH_SECONDS = 5;
+export const MAX_DNS_REGISTRATION_REFRESH_SECONDS = 86400;
+/**
+ * The TSIG Secret the agent may read by default (manifests/agent/rbac.yaml names it in Role
+ * DNS_TSIG_ROLE_NAME; `dns-registration enable` adds another name there when given one).
+ */
+export const DEFAULT_DNS_TSIG_SECRET = 'liqo-dns-tsig';
+export const DNS_TSIG_ROLE_NAME = 'liqo-discovery-agent-dns-tsig';

@@ -1,4 +1,4 @@
-// The three CRDs (SPEC §1) as data. This file is the source of truth: the YAML under
+// The CRDs (SPEC §1, and DNSRegistration of issue 19) as data. This file is the source of truth: the YAML under
 // manifests/crds/ is generated from it (`npx tsx scripts/gen-crds.ts`; a unit test fails when
 // they drift), so bundles in dist/ carry the schemas with no file to find at run time, and
 // the plugin's `install` can apply them as objects. Wire-compatible with Liqo v0.2's CRDs
@@ -7,6 +7,16 @@
 import {
   AUTH_STATUSES,
   CONDITION_IDENTITY_RESOLVED,
+  CONDITION_REGISTERED,
+  DNS_REGISTRATION_DEFAULTS,
+  DNS_REGISTRATION_LAYOUTS,
+  KIND_DNS_REGISTRATION,
+  MAX_DNS_REGISTRATION_REFRESH_SECONDS,
+  MAX_DNS_REGISTRATION_TTL,
+  MIN_DNS_REGISTRATION_REFRESH_SECONDS,
+  MIN_DNS_REGISTRATION_TTL,
+  PLURAL_DNS_REGISTRATIONS,
+  TSIG_ALGORITHMS,
   CONFIG_GROUP,
   DEFAULT_DISCOVERY_TYPE,
   DEFAULT_JOIN,
@@ -42,6 +52,7 @@ export interface JSONSchemaProps {
   minLength?: number;
   maxLength?: number;
   maxItems?: number;
+  minItems?: number;
   pattern?: string;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
@@ -470,6 +481,176 @@ export const clusterConfigSchema: JSONSchemaProps = {
   },
 };
 
+/** "host" or "host:port", host a DNS name, an IPv4 address or a bracketed IPv6 address. */
+export const DNS_SERVER_REGEX = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$';
+/** An instance label: one DNS label of letters, digits, '-' and '_' (no '-' at either end). */
+export const DNS_INSTANCE_REGEX = '^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$';
+/** Kubernetes object names (RFC 1123 subdomain), for the Secret reference. */
+const OBJECT_NAME_REGEX = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+const integer = (description: string, extra: Partial<JSONSchemaProps> = {}): JSONSchemaProps => ({
+  type: 'integer',
+  format: 'int32',
+  description,
+  ...extra,
+});
+
+export const dnsRegistrationSchema: JSONSchemaProps = {
+  type: 'object',
+  description:
+    "DNSRegistration makes the discovery agent keep this cluster's DNS-SD records in a DNS zone (RFC 2136 UPDATE signed with TSIG), so that SearchDomains and `kubectl liqo discover --domain` elsewhere find it.",
+  required: ['spec'],
+  properties: {
+    apiVersion: string('APIVersion of this representation of the object.'),
+    kind: string('Kind of this object.'),
+    metadata: { type: 'object' },
+    spec: {
+      type: 'object',
+      required: ['zone', 'server', 'tsig'],
+      properties: {
+        zone: string('The zone the records go in, e.g. liqo.example.com.', {
+          maxLength: MAX_DNS_NAME_WITH_DOT,
+          'x-kubernetes-validations': dnsNameRules('spec.zone'),
+        }),
+        server: string("The zone's primary server, host:port (port 53 when absent).", {
+          maxLength: 262,
+          'x-kubernetes-validations': [
+            {
+              rule: `self.matches('${DNS_SERVER_REGEX.replace(/\\/g, '\\\\')}')`,
+              message:
+                'spec.server must be host:port with a DNS name, IPv4 or [IPv6] host, e.g. ns1.example.com:53 or [2001:db8::1]:53',
+            },
+          ],
+        }),
+        tsig: {
+          type: 'object',
+          description: 'The TSIG key (RFC 8945) the server accepts updates of the zone with.',
+          required: ['keyName', 'secretRef'],
+          properties: {
+            keyName: string('The key\'s name as the server knows it (BIND: key "<name>").', {
+              maxLength: MAX_DNS_NAME_WITH_DOT,
+              'x-kubernetes-validations': dnsNameRules('spec.tsig.keyName'),
+            }),
+            algorithm: string('The HMAC algorithm of the key.', {
+              enum: TSIG_ALGORITHMS,
+              default: DNS_REGISTRATION_DEFAULTS.tsigAlgorithm,
+            }),
+            secretRef: {
+              type: 'object',
+              description: 'The Secret holding the key (base64, as in BIND\'s secret "...").',
+              required: ['name'],
+              properties: {
+                name: string('Name of the Secret.', {
+                  maxLength: 253,
+                  'x-kubernetes-validations': [
+                    {
+                      rule: `self.matches('${OBJECT_NAME_REGEX}')`,
+                      message:
+                        "spec.tsig.secretRef.name must be a Secret name: lower-case letters, digits, '-' and '.'",
+                    },
+                  ],
+                }),
+                namespace: string('Namespace of the Secret; default the Liqo namespace.', { maxLength: 63 }),
+                key: string("Key in the Secret's data.", {
+                  maxLength: 253,
+                  default: DNS_REGISTRATION_DEFAULTS.secretKey,
+                }),
+              },
+            },
+          },
+        },
+        instance: string(
+          "The instance label of this cluster's records; default the cluster name /ids serves.",
+          {
+            maxLength: 63,
+            'x-kubernetes-validations': [
+              {
+                rule: `self.matches('${DNS_INSTANCE_REGEX}')`,
+                message:
+                  "spec.instance must be one DNS label: 1-63 letters, digits, '-' and '_', no '-' at either end",
+              },
+            ],
+          },
+        ),
+        authUrl: string('The auth URL to publish; default where the agent serves /ids.', {
+          maxLength: MAX_AUTH_URL_SCHEMA_LENGTH,
+          'x-kubernetes-validations': [
+            {
+              rule: "self.matches('^(?i)https://[^/?#@]+(/)?$')",
+              message:
+                'spec.authUrl must be an https URL with a host and no user info, path, query or fragment: https://<host>[:<port>]',
+            },
+          ],
+        }),
+        ttl: integer('TTL in seconds of the records.', {
+          minimum: MIN_DNS_REGISTRATION_TTL,
+          maximum: MAX_DNS_REGISTRATION_TTL,
+          default: DNS_REGISTRATION_DEFAULTS.ttl,
+        }),
+        layouts: {
+          type: 'array',
+          description:
+            "Which layouts to write: bare (the guide's <zone> PTR) and dns-sd (RFC 6763 _liqo._tcp).",
+          'x-kubernetes-list-type': 'set',
+          minItems: 1,
+          maxItems: DNS_REGISTRATION_LAYOUTS.length,
+          items: string('A layout.', { enum: DNS_REGISTRATION_LAYOUTS }),
+          default: [...DNS_REGISTRATION_DEFAULTS.layouts],
+        },
+        browseDomains: boolean('Also write the browse-domain records b._dns-sd._udp and lb._dns-sd._udp.', {
+          default: DNS_REGISTRATION_DEFAULTS.browseDomains,
+        }),
+        refreshIntervalSeconds: integer('Seconds between refreshes of the records.', {
+          minimum: MIN_DNS_REGISTRATION_REFRESH_SECONDS,
+          maximum: MAX_DNS_REGISTRATION_REFRESH_SECONDS,
+          default: DNS_REGISTRATION_DEFAULTS.refreshIntervalSeconds,
+        }),
+        leaseSeconds: integer(
+          'RFC 9664 update lease: a server that honours it removes the records when not refreshed this long. Default 3 refresh intervals.',
+          {
+            minimum: MIN_DNS_REGISTRATION_REFRESH_SECONDS,
+            maximum: 4 * MAX_DNS_REGISTRATION_REFRESH_SECONDS,
+          },
+        ),
+        enabled: boolean('Keep the records; false removes them and keeps this object.', {
+          default: DNS_REGISTRATION_DEFAULTS.enabled,
+        }),
+      },
+      'x-kubernetes-validations': [
+        {
+          rule: '!has(self.leaseSeconds) || !has(self.refreshIntervalSeconds) || self.leaseSeconds > self.refreshIntervalSeconds',
+          message:
+            'spec.leaseSeconds must be longer than spec.refreshIntervalSeconds, or the records would lapse between refreshes',
+          fieldPath: '.leaseSeconds',
+        },
+      ],
+    },
+    status: {
+      type: 'object',
+      properties: {
+        conditions,
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          minimum: 0,
+          description: 'Generation observed.',
+        },
+        records: {
+          type: 'array',
+          description: 'The records the zone holds for this cluster, in presentation format.',
+          'x-kubernetes-list-type': 'atomic',
+          maxItems: 64,
+          items: string('One record.', { maxLength: 2048 }),
+        },
+        instance: string('The instance label registered.'),
+        authUrl: string('The auth URL registered.'),
+        lastRegistered: string('When the server last accepted the records.', { format: 'date-time' }),
+        owner: string('The cluster id that owns the name, when the server refused ours.'),
+      },
+    },
+  },
+};
+
 const AGE = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const IDENTITY_CONDITION = `.status.conditions[?(@.type=="${CONDITION_IDENTITY_RESOLVED}")]`;
 
@@ -577,11 +758,38 @@ export const clusterConfigCrd = crd(
   ],
 );
 
+const REGISTERED_CONDITION = `.status.conditions[?(@.type=="${CONDITION_REGISTERED}")]`;
+
+export const dnsRegistrationCrd = crd(
+  DISCOVERY_GROUP,
+  KIND_DNS_REGISTRATION,
+  PLURAL_DNS_REGISTRATIONS,
+  dnsRegistrationSchema,
+  ['dnsreg'],
+  [
+    { name: 'Zone', type: 'string', jsonPath: '.spec.zone' },
+    { name: 'Server', type: 'string', jsonPath: '.spec.server' },
+    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
+    {
+      name: 'Registered',
+      type: 'string',
+      jsonPath: REGISTERED_CONDITION + '.status',
+      description: `The ${CONDITION_REGISTERED} condition: whether the zone holds this cluster's records`,
+    },
+    { name: 'Reason', type: 'string', jsonPath: REGISTERED_CONDITION + '.reason' },
+    { name: 'Instance', type: 'string', jsonPath: '.status.instance', priority: 1 },
+    { name: 'Auth-URL', type: 'string', jsonPath: '.status.authUrl', priority: 1 },
+    AGE,
+    { name: 'Message', type: 'string', jsonPath: REGISTERED_CONDITION + '.message', priority: 1 },
+  ],
+);
+
 /** The CRDs in the order they are installed; file names as controller-gen would write them. */
 export const CRDS: readonly { fileName: string; crd: CustomResourceDefinition }[] = [
   { fileName: `${DISCOVERY_GROUP}_${PLURAL_FOREIGN_CLUSTERS}.yaml`, crd: foreignClusterCrd },
   { fileName: `${DISCOVERY_GROUP}_${PLURAL_SEARCH_DOMAINS}.yaml`, crd: searchDomainCrd },
   { fileName: `${CONFIG_GROUP}_${PLURAL_CLUSTER_CONFIGS}.yaml`, crd: clusterConfigCrd },
+  { fileName: `${DISCOVERY_GROUP}_${PLURAL_DNS_REGISTRATIONS}.yaml`, crd: dnsRegistrationCrd },
 ];
 
 /** openAPIV3Schema by kind, for ajv checks (shared/rules/schema-check.ts). */
@@ -589,4 +797,5 @@ export const openAPISchemasByKind: Readonly<Record<string, JSONSchemaProps>> = {
   [KIND_FOREIGN_CLUSTER]: foreignClusterSchema,
   [KIND_SEARCH_DOMAIN]: searchDomainSchema,
   [KIND_CLUSTER_CONFIG]: clusterConfigSchema,
+  [KIND_DNS_REGISTRATION]: dnsRegistrationSchema,
 };

@@ -1,5 +1,5 @@
 // TypeScript shapes of the three CRDs (SPEC §1), wire-compatible with Liqo v0.2.
-import type { AuthStatus, DiscoveryType, TrustMode } from './constants.js';
+import type { AuthStatus, DiscoveryType, DnsRegistrationLayout, TrustMode } from './constants.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -141,7 +141,68 @@ export interface ClusterConfig {
   status?: Record<string, unknown>;
 }
 
-export type LiqoObject = ForeignCluster | SearchDomain | ClusterConfig;
+/** Where the TSIG key's secret (base64, as BIND's `secret "..."`) is kept. */
+export interface TsigSecretRef {
+  name: string;
+  /** Default: the Liqo namespace (the agent may read Secrets there only). */
+  namespace?: string;
+  /** Key in the Secret's data; default "secret". */
+  key?: string;
+}
+
+export interface DnsRegistrationTsig {
+  /** The key's name as the server knows it (BIND's `key "<name>"`). */
+  keyName: string;
+  algorithm?: string;
+  secretRef: TsigSecretRef;
+}
+
+export interface DnsRegistrationSpec {
+  /** The zone the records go in, e.g. liqo.example.com. */
+  zone: string;
+  /** The zone's primary server, "host:port" (port 53 when absent). */
+  server: string;
+  tsig: DnsRegistrationTsig;
+  /** The instance label (default: the cluster name /ids serves). */
+  instance?: string;
+  /** The auth URL to publish (default: where this agent serves /ids). */
+  authUrl?: string;
+  ttl?: number;
+  layouts?: DnsRegistrationLayout[];
+  /** Also write b._dns-sd._udp / lb._dns-sd._udp browse-domain records (RFC 6763 §11). */
+  browseDomains?: boolean;
+  refreshIntervalSeconds?: number;
+  /** RFC 9664 lease; default 3 × refreshIntervalSeconds. */
+  leaseSeconds?: number;
+  /** false: the agent removes the records and keeps the object. */
+  enabled?: boolean;
+  [key: string]: unknown;
+}
+
+export interface DnsRegistrationStatus {
+  conditions?: Condition[];
+  observedGeneration?: number;
+  /** The records the zone holds for this cluster, one presentation-format line each. */
+  records?: string[];
+  /** The instance and auth URL last registered (where the defaults came from). */
+  instance?: string;
+  authUrl?: string;
+  /** When the last successful UPDATE was answered. */
+  lastRegistered?: string;
+  /** The cluster id owning the name when the server refused ours (prerequisite failed). */
+  owner?: string;
+  [key: string]: unknown;
+}
+
+export interface DnsRegistration {
+  apiVersion: string;
+  kind: 'DNSRegistration';
+  metadata: ObjectMeta;
+  spec: DnsRegistrationSpec;
+  status?: DnsRegistrationStatus;
+}
+
+export type LiqoObject = ForeignCluster | SearchDomain | ClusterConfig | DnsRegistration;
 
 /** The identity a cluster's auth service answers on GET /ids (SPEC §2). */
 export interface ClusterIdentityResponse {

@@ -1,13 +1,23 @@
 // The per-kind rules in one place: the webhook picks them by kind, the plugin and the agent
 // call the same functions (DESIGN: a rule lives once, in shared/rules).
-import { KIND_CLUSTER_CONFIG, KIND_FOREIGN_CLUSTER, KIND_SEARCH_DOMAIN } from '../api/constants.js';
+import {
+  KIND_CLUSTER_CONFIG,
+  KIND_DNS_REGISTRATION,
+  KIND_FOREIGN_CLUSTER,
+  KIND_SEARCH_DOMAIN,
+} from '../api/constants.js';
 import type { ClusterConfig, ForeignCluster, SearchDomain } from '../api/types.js';
 import { defaultClusterConfig, validateClusterConfig } from './clusterconfig.js';
 import { defaultForeignCluster, validateForeignCluster } from './foreigncluster.js';
 import { defaultSearchDomain, validateSearchDomain } from './searchdomain.js';
+import { dnsRegistrationRules } from './dnsregistration.js';
 import type { KindRules } from './types.js';
 
-export type RuledKind = typeof KIND_FOREIGN_CLUSTER | typeof KIND_SEARCH_DOMAIN | typeof KIND_CLUSTER_CONFIG;
+export type RuledKind =
+  | typeof KIND_FOREIGN_CLUSTER
+  | typeof KIND_SEARCH_DOMAIN
+  | typeof KIND_CLUSTER_CONFIG
+  | typeof KIND_DNS_REGISTRATION;
 
 export const foreignClusterRules: KindRules<ForeignCluster> = {
   kind: KIND_FOREIGN_CLUSTER,
@@ -47,6 +57,7 @@ export const rulesByKind: Readonly<Record<RuledKind, KindRules<unknown>>> = {
     applyDefaults: defaultClusterConfig,
     validate: validateClusterConfig,
   },
+  DNSRegistration: dnsRegistrationRules as KindRules<unknown>,
 };
 
 /** The rules for `kind`, or undefined for a kind we do not handle. */
@@ -57,18 +68,21 @@ export function rulesFor(kind: unknown): KindRules<unknown> | undefined {
 }
 
 export * from './types.js';
+export { dnsRegistrationRules } from './dnsregistration.js';
 export { defaultClusterConfig, validateClusterConfig, SERVICE_TYPE_PATTERN } from './clusterconfig.js';
 export { defaultForeignCluster, validateForeignCluster, isValidClusterId } from './foreigncluster.js';
 export { defaultSearchDomain, validateSearchDomain, domainProblem, sameDomain } from './searchdomain.js';
 export {
+  authUrlMatchKey,
   checkAuthUrl,
   normaliseAuthUrl,
   parseAuthUrl,
+  sameAuthUrl,
   AUTH_URL_ACCEPTED,
   AUTH_URL_HOST_ACCEPTED,
   MAX_AUTH_URL_LENGTH,
 } from './url.js';
-export type { AuthUrlCheck, AuthUrlParse, AuthUrlProblem, ParsedAuthUrl } from './url.js';
+export type { AuthUrl, AuthUrlCheck, AuthUrlParse, AuthUrlProblem, IdsConnectTarget } from './url.js';
 export {
   canonicalIPv4,
   classifyHost,

@@ -22,7 +22,7 @@ export interface RuleOptions {
 }
 
 export interface KindRules<T> {
-  kind: 'ForeignCluster' | 'SearchDomain' | 'ClusterConfig';
+  kind: 'ForeignCluster' | 'SearchDomain' | 'ClusterConfig' | 'DNSRegistration';
   /** Returns a defaulted deep copy; never mutates its input; never throws. */
   applyDefaults(obj: T, old?: T): T;
   /** Never throws, whatever the input shape. `old` is set on UPDATE. */

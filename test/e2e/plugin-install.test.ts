@@ -103,7 +103,7 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     assert.equal(r.code, 0, r.stderr);
     const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as K8sObject).kind);
     assert.equal(kinds[0], 'Namespace');
-    assert.equal(kinds.filter((k) => k === 'CustomResourceDefinition').length, 3);
+    assert.equal(kinds.filter((k) => k === 'CustomResourceDefinition').length, 4);
     assert.ok(kinds.indexOf('ClusterConfig') > kinds.lastIndexOf('CustomResourceDefinition'));
     assert.ok(kinds.indexOf('MutatingWebhookConfiguration') > kinds.indexOf('Deployment'));
     assert.equal(kinds.at(-1), 'DaemonSet');
@@ -384,7 +384,7 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     ]);
     assert.equal(left.code, 0, left.stderr);
     assert.equal(left.stdout.trim(), '');
-    assert.equal((await names('crd')).split('\n').length, 3, 'CRDs kept');
+    assert.equal((await names('crd')).split('\n').length, 4, 'CRDs kept');
     assert.match(await names('clusterconfigs'), /liqo-configuration/);
     assert.equal(await names('namespace/liqo'), 'namespace/liqo');
 

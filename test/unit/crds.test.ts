@@ -70,6 +70,7 @@ describe('CRDs', () => {
         'foreignclusters.discovery.liqo.io',
         'searchdomains.discovery.liqo.io',
         'clusterconfigs.config.liqo.io',
+        'dnsregistrations.discovery.liqo.io',
       ],
     );
     for (const { crd } of CRDS) {
@@ -100,9 +101,10 @@ describe('CRDs', () => {
     ]);
     assert.deepEqual(columns(1), ['DOMAIN', 'AUTOJOIN', 'RESOLVED', 'AGE']);
     assert.deepEqual(columns(2), ['DISCOVERY', 'ADVERTISEMENT', 'CLUSTER-NAME', 'AGE']);
+    assert.deepEqual(columns(3), ['ZONE', 'SERVER', 'ENABLED', 'REGISTERED', 'REASON', 'AGE']);
     assert.deepEqual(
       CRDS.map(({ crd }) => crd.spec.names.shortNames),
-      [['fc'], ['sd'], undefined],
+      [['fc'], ['sd'], undefined, ['dnsreg']],
     );
   });
 

@@ -89,7 +89,7 @@ describe('install transforms', () => {
   it('--without-agent leaves out every object of the agent and nothing else', () => {
     const out = configure(release, { image: IMAGE, withoutAgent: true });
     assert.ok(!out.some((o) => o.metadata.name.startsWith('liqo-discovery-agent')));
-    assert.equal(out.length, release.length - 9); // SA, 3 roles, 3 bindings (one for Events), Service, DaemonSet
+    assert.equal(out.length, release.length - 11); // SA, 4 roles, 4 bindings (Events, TSIG Secret), Service, DaemonSet
   });
 
   it('--webhook-url drops the in-cluster webhook and points both configurations at the url', () => {
@@ -112,7 +112,7 @@ describe('install transforms', () => {
       plan.namespaces.map((o) => o.metadata.name),
       ['liqo'],
     );
-    assert.equal(plan.crds.length, 3);
+    assert.equal(plan.crds.length, 4);
     assert.deepEqual(
       plan.webhook.map((o) => `${o.kind}/${o.metadata.name}`),
       ['Deployment/liqo-webhook'],

@@ -47,7 +47,7 @@ describe('release manifest', () => {
     });
     const kustomized = parseAllDocuments(stdout).map((d) => canonical(d.toJS()));
     assert.deepEqual(objects.map(canonical).sort(), kustomized.sort());
-    assert.equal(objects.length, 23);
+    assert.equal(objects.length, 26);
   });
 
   it('starts with the namespace and keeps each file’s comments', () => {
