@@ -483,8 +483,8 @@ export const clusterConfigSchema: JSONSchemaProps = {
 
 /** "host" or "host:port", host a DNS name, an IPv4 address or a bracketed IPv6 address. */
 export const DNS_SERVER_REGEX = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$';
-/** An instance label: one DNS label of letters, digits, '-' and '_' (no '-' at either end). */
-export const DNS_INSTANCE_REGEX = '^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$';
+/** An instance label: one DNS label of letters, digits and '-' (no '-' at either end). */
+export const DNS_INSTANCE_REGEX = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 /** Kubernetes object names (RFC 1123 subdomain), for the Secret reference. */
 const OBJECT_NAME_REGEX = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
@@ -567,7 +567,7 @@ export const dnsRegistrationSchema: JSONSchemaProps = {
               {
                 rule: `self.matches('${DNS_INSTANCE_REGEX}')`,
                 message:
-                  "spec.instance must be one DNS label: 1-63 letters, digits, '-' and '_', no '-' at either end",
+                  "spec.instance must be one DNS label: 1-63 letters, digits and '-', no '-' at either end",
               },
             ],
           },

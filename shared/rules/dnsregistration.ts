@@ -15,6 +15,7 @@ import {
   TSIG_ALGORITHMS,
 } from '../api/constants.js';
 import type { DnsRegistration } from '../api/types.js';
+import { DNS_INSTANCE_REGEX } from '../api/schemas.js';
 import { isIP } from 'node:net';
 import { DNS_DOMAIN_ACCEPTED, dnsNameProblem, looksLikeIPv4, withoutTrailingDot } from './dns-name.js';
 import {
@@ -39,7 +40,7 @@ import type { KindRules, RuleOptions, ValidationResult } from './types.js';
 export const DNS_SERVER_ACCEPTED =
   'host:port with a DNS name, IPv4 or [IPv6] host and a port in 1-65535, e.g. ns1.example.com:53 (port 53 when absent)';
 export const DNS_INSTANCE_ACCEPTED =
-  "one DNS label: 1-63 letters, digits, '-' and '_', no '-' at either end, e.g. cluster-a";
+  "one DNS label: 1-63 letters, digits and '-', no '-' at either end, e.g. cluster-a";
 const SECRET_KEY_ACCEPTED = "a Secret data key: letters, digits, '-', '_' and '.'";
 const KNOWN_SPEC_FIELDS = new Set([
   'zone',
@@ -269,7 +270,7 @@ export function validateDnsRegistration(
 
   const instance = ownValue(spec, 'instance');
   if (!isAbsent(instance) && expectString(findings, 'spec.instance', instance, DNS_INSTANCE_ACCEPTED)) {
-    if (!/^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(instance)) {
+    if (!new RegExp(DNS_INSTANCE_REGEX).test(instance)) {
       findings.error(
         'spec.instance',
         `${describeValue(instance)} is not one DNS label`,
