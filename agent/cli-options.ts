@@ -233,7 +233,9 @@ export function parseCli(argv: string[]): CliOptions {
   if (a['cluster-profiles'] !== undefined) {
     const ns = a['cluster-profiles'];
     if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
-      throw new CliError(`--cluster-profiles "${ns}": not a namespace name (lower-case DNS label, e.g. fleet)`);
+      throw new CliError(
+        `--cluster-profiles "${ns}": not a namespace name (lower-case DNS label, e.g. fleet)`,
+      );
     out.clusterProfilesNamespace = ns;
   }
   const identity = a.identity ?? process.env['POD_NAME'];

@@ -1,8 +1,10 @@
 // This cluster's id: ConfigMap `cluster-id` (key `cluster-id`) in the Liqo namespace, created
-// with a random UUID when missing (Liqo v0.2 does the same when no master node is labelled).
+// with a random UUID when missing (Liqo v0.2 does the same when no master node is labelled) —
+// unless ClusterProperty cluster.clusterset.k8s.io (KEP-2149) gives the id (cluster-property.ts).
 import { randomUUID } from 'node:crypto';
 import { CLUSTER_ID_CONFIGMAP, CLUSTER_ID_CONFIGMAP_KEY } from '../shared/api/constants.js';
 import { isConflict, isNotFound, kubeErrorMessage, type AgentKube } from './kube-access.js';
+import { clusterIdFromClusterProperty } from './cluster-property.js';
 import type { Logger } from './logger.js';
 
 export async function ensureClusterId(kube: AgentKube, log: Logger): Promise<string> {
@@ -25,6 +27,15 @@ export async function ensureClusterId(kube: AgentKube, log: Logger): Promise<str
           `cannot read ConfigMap ${namespace}/${CLUSTER_ID_CONFIGMAP}: ${kubeErrorMessage(err)}`,
           { cause: err },
         );
+    }
+    // KEP-2149: without the ConfigMap, ClusterProperty cluster.clusterset.k8s.io names this cluster
+    const fromProperty = await clusterIdFromClusterProperty(kube, log);
+    if (fromProperty) {
+      log.info(
+        { clusterId: fromProperty },
+        'no cluster-id ConfigMap: using ClusterProperty cluster.clusterset.k8s.io',
+      );
+      return fromProperty;
     }
     const fresh = randomUUID();
     try {
