@@ -1,5 +1,6 @@
 // kubectl's global flags, the error type every command throws for a user mistake, and the one
-// place where a command connects to the cluster (so the client library loads only there).
+// place where the plugin connects to the cluster (so the client library loads only there;
+// commands reach it through the ClientFactory in plugin/client-factory.ts).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -75,12 +76,16 @@ export function kubeconfigAvailable(opts: GlobalOptions, env: CommandIO['env']):
   );
 }
 
-/** Loads the kubeconfig and the client library; warnings from the server go to stderr. */
+export const NO_KUBECONFIG_MESSAGE =
+  'no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config';
+
+/**
+ * Loads the kubeconfig and the client library; warnings from the server go to stderr. Commands
+ * get this through their ClientFactory (plugin/client-factory.ts), not by calling it.
+ */
 export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoResources> {
   // Without this check the client library would fall back to http://localhost:8080.
-  if (!kubeconfigAvailable(opts, io.env)) {
-    throw new UserError('no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
-  }
+  if (!kubeconfigAvailable(opts, io.env)) throw new UserError(NO_KUBECONFIG_MESSAGE);
   const { connectLiqo } = await import('../shared/kube/liqo-resources.js');
   const { KubeconfigError } = await import('../shared/kube/config.js');
   try {
@@ -101,7 +106,12 @@ export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoR
 }
 
 /** Verbose logging on stderr (-v, -vv). */
-export function debug(opts: GlobalOptions, io: CommandIO, level: number, message: string): void {
+export function debug(
+  opts: Pick<GlobalOptions, 'verbose'>,
+  io: CommandIO,
+  level: number,
+  message: string,
+): void {
   if ((opts.verbose ?? 0) >= level) io.stderr.write(`${message}\n`);
 }
 

@@ -1,7 +1,10 @@
-// kubectl liqo: the command tree. It only wires yargs to the commands and turns every failure
-// into `error: <one line>` on stderr and exit code 1 (plugin/cli.ts runs it as the program).
+// kubectl liqo: the command tree. It only wires yargs to the commands, runs the chosen one as
+// complete → validate → run (plugin/command.ts) with the injected IO and ClientFactory, and
+// turns every failure into `error: <one line>` on stderr and exit code 1 (plugin/cli.ts runs
+// it as the program).
 import yargs, { type Argv } from 'yargs';
-import type { CommandGroup, CommandModule } from './command.js';
+import { executeCommand, type AnyCommandModule, type ClientFactory, type CommandGroup } from './command.js';
+import { kubeconfigClientFactory } from './client-factory.js';
 import { addGlobalOptions, type GlobalOptions } from './global.js';
 import type { CommandIO } from './io.js';
 import { describeError } from './errors.js';
@@ -45,12 +48,15 @@ function commandName(command: string): string {
   return command.split(' ')[0] ?? command;
 }
 
-/** Builds the parser; `onRun` receives the chosen command's run() and its parsed options. */
-export function buildParser(
-  args: string[],
-  io: CommandIO,
-  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
-): Argv<GlobalOptions> {
+/** The command yargs chose, with the flags it parsed. */
+interface ChosenCommand {
+  command: AnyCommandModule;
+  flags: GlobalOptions;
+}
+type OnChosen = (chosen: ChosenCommand) => void;
+
+/** Builds the parser; `onChosen` receives the chosen command and its parsed flags. */
+export function buildParser(args: string[], io: CommandIO, onChosen: OnChosen): Argv<GlobalOptions> {
   const where: ParseContext = { context: TOP_LEVEL };
   const y = addGlobalOptions(yargs(args))
     .scriptName(SCRIPT_NAME)
@@ -80,16 +86,16 @@ export function buildParser(
     })
     .epilog(`Use "${SCRIPT_NAME} <command> --help" for more about a command.`) as Argv<GlobalOptions>;
   for (const entry of COMMANDS) {
-    if ('subcommands' in entry) registerGroup(y, entry, onRun, where);
-    else registerCommand(y, entry, onRun, where, []);
+    if ('subcommands' in entry) registerGroup(y, entry, onChosen, where);
+    else registerCommand(y, entry, onChosen, where, []);
   }
   return y;
 }
 
 function registerCommand(
   y: Argv<GlobalOptions>,
-  c: CommandModule<never>,
-  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+  c: AnyCommandModule,
+  onChosen: OnChosen,
   where: ParseContext,
   parentPath: string[],
 ): void {
@@ -102,7 +108,7 @@ function registerCommand(
       return c.builder(inner);
     },
     (argv) => {
-      onRun(c.run as CommandModule['run'], argv as GlobalOptions);
+      onChosen({ command: c, flags: argv as GlobalOptions });
     },
   );
 }
@@ -110,7 +116,7 @@ function registerCommand(
 function registerGroup(
   y: Argv<GlobalOptions>,
   g: CommandGroup,
-  onRun: (run: CommandModule['run'], options: GlobalOptions) => void,
+  onChosen: OnChosen,
   where: ParseContext,
 ): void {
   const name = commandName(g.command);
@@ -120,14 +126,17 @@ function registerGroup(
       leaf: false,
       subcommands: g.subcommands.map((c) => commandName(c.command)),
     };
-    for (const c of g.subcommands) registerCommand(sub, c, onRun, where, [name]);
+    for (const c of g.subcommands) registerCommand(sub, c, onChosen, where, [name]);
     return sub.demandCommand(1, `${name} needs a sub-command`);
   });
 }
 
-/** Runs the CLI; resolves to the exit code. */
-export async function main(args: string[], io: CommandIO): Promise<number> {
-  let chosen: { run: CommandModule['run']; options: GlobalOptions } | undefined;
+/**
+ * Runs the CLI; resolves to the exit code. `clients` replaces the kubeconfig the global flags
+ * choose (a test's in-memory cluster); by default each command gets kubeconfigClientFactory.
+ */
+export async function main(args: string[], io: CommandIO, clients?: ClientFactory): Promise<number> {
+  let chosen: ChosenCommand | undefined;
   try {
     if (args[0] === '__complete') {
       const { printCompletions, completionTree } = await import('./commands/completion.js');
@@ -139,11 +148,18 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
         ),
         () => addGlobalOptions(yargs([])) as Argv<GlobalOptions>,
       );
-      await printCompletions(args.slice(1), io, tree);
+      // completion never fails loudly: no warnings, and a short bound on each request
+      const quiet: CommandIO = { ...io, stderr: { write: () => true } };
+      await printCompletions(
+        args.slice(1),
+        io,
+        tree,
+        clients ?? kubeconfigClientFactory({ requestTimeout: '2s' }, quiet),
+      );
       return 0;
     }
-    const parser = buildParser(args, io, (run, options) => {
-      chosen = { run, options };
+    const parser = buildParser(args, io, (c) => {
+      chosen = c;
     });
     if (args.includes('--help') || args.includes('-h')) {
       // With a callback yargs neither prints nor exits: the help text comes back as `output`,
@@ -157,11 +173,12 @@ export async function main(args: string[], io: CommandIO): Promise<number> {
     // (not the callback form here: it renders the whole help text on every run, ~13 ms)
     await parser.parseAsync();
     if (!chosen) return 0;
-    await chosen.run(chosen.options, io);
+    const { command, flags } = chosen;
+    await executeCommand(command, flags, { io, clients: clients ?? kubeconfigClientFactory(flags, io) });
     return 0;
   } catch (err) {
-    const colors = stderrColors(io, chosen?.options.color ?? !args.includes('--no-color'));
-    const verbose = chosen?.options.verbose ?? 0;
+    const colors = stderrColors(io, chosen?.flags.color ?? !args.includes('--no-color'));
+    const verbose = chosen?.flags.verbose ?? 0;
     const usage =
       err instanceof UsageError ? { helpFor: [SCRIPT_NAME, ...err.commandPath].join(' ') } : undefined;
     io.stderr.write(`${colors.red('error:')} ${describeError(err, usage)}\n`);

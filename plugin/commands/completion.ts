@@ -4,32 +4,55 @@
 // kubectl_complete-liqo from PATH, in cobra's `__complete` protocol: one candidate per line,
 // then `:<directive>` (4 = no file names).
 import type { Argv } from 'yargs';
-import type { CommandModule } from '../command.js';
-import { connect, kubeconfigAvailable, UserError, type GlobalOptions } from '../global.js';
+import type { ClientFactory, CommandContext, CommandModule } from '../command.js';
+import { UserError, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 
-export interface CompletionOptions extends GlobalOptions {
+const SHELLS = ['bash', 'zsh', 'fish', 'kubectl-plugin'] as const;
+type Shell = (typeof SHELLS)[number];
+const NO_FILE_COMPLETION = 4;
+
+/** What yargs parses. */
+export interface CompletionFlags extends GlobalOptions {
   shell: string;
 }
 
-const SHELLS = ['bash', 'zsh', 'fish', 'kubectl-plugin'] as const;
-const NO_FILE_COMPLETION = 4;
+/** What run() works from. */
+export interface CompletionOptions {
+  /** As given; validate() says whether it is one of SHELLS. */
+  shell: string;
+}
 
-export const completionCommand: CommandModule<CompletionOptions> = {
+export const completionCommand: CommandModule<CompletionFlags, CompletionOptions> = {
   command: 'completion <shell>',
   describe:
     'Print a completion script: bash, zsh, fish, or kubectl-plugin (the kubectl_complete-liqo helper)',
   builder: (y) => y.positional('shell', { type: 'string', choices: SHELLS, demandOption: true }),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: CompletionOptions, io: CommandIO): Promise<void> {
-  const script = SCRIPTS[opts.shell as (typeof SHELLS)[number]];
-  if (!script) throw new UserError(`completion: unknown shell "${opts.shell}" (use ${SHELLS.join(', ')})`);
-  io.stdout.write(script);
+export function complete(flags: CompletionFlags): CompletionOptions {
+  return { shell: String(flags.shell) };
 }
 
-const SCRIPTS: Record<(typeof SHELLS)[number], string> = {
+export function validate(opts: CompletionOptions): void {
+  if (!isShell(opts.shell)) {
+    throw new UserError(`completion: unknown shell "${opts.shell}" (use ${SHELLS.join(', ')})`);
+  }
+}
+
+export async function run(opts: CompletionOptions, { io }: CommandContext): Promise<void> {
+  if (!isShell(opts.shell)) return validate(opts);
+  io.stdout.write(SCRIPTS[opts.shell]);
+}
+
+function isShell(value: string): value is Shell {
+  return (SHELLS as readonly string[]).includes(value);
+}
+
+const SCRIPTS: Record<Shell, string> = {
   bash: `# bash completion for kubectl-liqo: source <(kubectl liqo completion bash)
 # (for "kubectl liqo <TAB>" install the kubectl-plugin helper instead)
 _kubectl_liqo() {
@@ -79,6 +102,7 @@ export async function printCompletions(
   words: string[],
   io: CommandIO,
   commands: CompletionTree,
+  clients: ClientFactory,
 ): Promise<void> {
   const args = words.length ? words : [''];
   const current = args[args.length - 1] ?? '';
@@ -94,7 +118,7 @@ export async function printCompletions(
   else if (!top) candidates.push(...commands.map((c) => c.name));
   else if (top.subcommands && !sub) candidates.push(...top.subcommands.map((c) => c.name));
   else if (chosen?.positional === 'foreignCluster' && before.length === 1) {
-    candidates.push(...(await foreignClusterNames(args, io)));
+    candidates.push(...(await foreignClusterNames(args, clients)));
   } else if (chosen?.positionalValues && before.length === 1) candidates.push(...chosen.positionalValues);
   for (const c of new Set(candidates)) if (c.startsWith(current)) io.stdout.write(`${c}\n`);
   io.stdout.write(`:${NO_FILE_COMPLETION}\n`);
@@ -169,14 +193,11 @@ interface YargsOptions {
   choices: Record<string, string[]>;
 }
 
-async function foreignClusterNames(args: string[], io: CommandIO): Promise<string[]> {
-  const opts: GlobalOptions = {};
-  if (!kubeconfigAvailable(opts, io.env)) return [];
+/** `clients` is the quiet, 2 s-bounded one plugin/main.ts builds for completion. */
+async function foreignClusterNames(args: string[], clients: ClientFactory): Promise<string[]> {
+  if (!clients.hasKubeconfig()) return [];
   try {
-    const resources = await connect(
-      { ...opts, requestTimeout: '2s' },
-      { ...io, stderr: { write: () => true } },
-    );
+    const resources = await clients.liqo();
     const current = args[args.length - 1] ?? '';
     return (await resources.foreignClusters.list())
       .map((fc) => fc.metadata.name ?? '')

@@ -1,6 +1,6 @@
 // kubectl liqo discover: find clusters on the LAN, in the cluster's SearchDomains, in --domain
 // and at --url; read each one's /ids; print one row per cluster as it is found.
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import { connect, kubeconfigAvailable, parseDuration, UserError, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { outputOption, type OutputFormat } from '../output/print.js';
@@ -25,7 +25,7 @@ export interface DiscoverOptions extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const discoverCommand: CommandModule<DiscoverOptions> = {
+export const discoverCommand: OneStepCommandModule<DiscoverOptions> = {
   command: 'discover',
   describe: 'Find clusters (LAN, SearchDomains, --domain, --url) and show whether they are known or joined',
   builder: (y) =>

@@ -9,7 +9,7 @@ import {
   type ClusterConfig,
   type DiscoveryConfig,
 } from '../../shared/api/index.js';
-import type { CommandGroup, CommandModule } from '../command.js';
+import type { OneStepCommandGroup, OneStepCommandModule } from '../command.js';
 import { connect, dryRunOption, dryRunSuffix, type DryRunMode, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { outputOption, printData, resourceName, type OutputFormat } from '../output/print.js';
@@ -37,7 +37,7 @@ export function effectiveDiscoveryConfig(
   >;
 }
 
-const statusCommand: CommandModule<DiscoveryStatusOptions> = {
+const statusCommand: OneStepCommandModule<DiscoveryStatusOptions> = {
   command: 'status',
   describe: 'Show whether LAN discovery and advertisement are enabled',
   builder: (y) => outputOption(y, ['table', 'json', 'yaml']),
@@ -75,7 +75,7 @@ function onOff(v: boolean | undefined): string {
   return v === false ? 'disabled' : 'enabled';
 }
 
-function switchCommand(enable: boolean): CommandModule<DiscoverySwitchOptions> {
+function switchCommand(enable: boolean): OneStepCommandModule<DiscoverySwitchOptions> {
   const word = enable ? 'enable' : 'disable';
   return {
     command: word,
@@ -127,8 +127,8 @@ export async function runSwitch(enable: boolean, opts: DiscoverySwitchOptions, i
   io.stdout.write(`${name} patched${dryRunSuffix(mode)}\n`);
 }
 
-export const discoveryGroup: CommandGroup = {
+export const discoveryGroup: OneStepCommandGroup = {
   command: 'discovery',
   describe: 'Show or switch LAN discovery and advertisement (ClusterConfig)',
-  subcommands: [statusCommand, switchCommand(true), switchCommand(false)] as CommandModule<never>[],
+  subcommands: [statusCommand, switchCommand(true), switchCommand(false)] as OneStepCommandModule<never>[],
 };

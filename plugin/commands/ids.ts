@@ -1,7 +1,7 @@
 // kubectl liqo ids <authUrl>: the remote identity, its trust and certificate — the guide's
 // `curl --insecure https://<address>:<port>/ids`, with the TLS facts curl hides.
 import type { IdentityResult } from '../../shared/lookup/types.js';
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import { parseDuration, type GlobalOptions } from '../global.js';
 import { fetchIdentityOrFail } from '../identity.js';
 import type { CommandIO } from '../io.js';
@@ -16,7 +16,7 @@ export interface IdsOptions extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const idsCommand: CommandModule<IdsOptions> = {
+export const idsCommand: OneStepCommandModule<IdsOptions> = {
   command: 'ids <authUrl>',
   describe: "Show a cluster's identity (GET <authUrl>/ids), trust and certificate fingerprint",
   builder: (y) =>

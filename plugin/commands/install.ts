@@ -11,7 +11,7 @@ import {
   KIND_CLUSTER_CONFIG,
   LIQO_DISCOVERY_IMAGE,
 } from '../../shared/api/constants.js';
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import {
   connect,
   dryRunOption,
@@ -47,7 +47,7 @@ export interface UninstallOptions extends GlobalOptions {
 
 const DEFAULT_TIMEOUT = '5m';
 
-export const installCommand: CommandModule<InstallOptions> = {
+export const installCommand: OneStepCommandModule<InstallOptions> = {
   command: 'install',
   describe: 'Install the CRDs, namespace, RBAC, webhook and agent; register the webhook once it is up',
   builder: (y) =>
@@ -106,7 +106,7 @@ export const installCommand: CommandModule<InstallOptions> = {
   run: runInstall,
 };
 
-export const uninstallCommand: CommandModule<UninstallOptions> = {
+export const uninstallCommand: OneStepCommandModule<UninstallOptions> = {
   command: 'uninstall',
   describe: 'Remove what install added, webhook configurations first (CRDs and namespace stay unless asked)',
   builder: (y) =>

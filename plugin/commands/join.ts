@@ -2,7 +2,7 @@
 // update the ForeignCluster with join: true. Re-running it changes nothing.
 import type { ForeignCluster } from '../../shared/api/index.js';
 import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import { readForeignClusterRuleOptions } from '../admission-policy.js';
 import {
   connect,
@@ -33,7 +33,7 @@ export interface JoinOptions extends GlobalOptions {
   acceptIdentity?: boolean;
 }
 
-export const joinCommand: CommandModule<JoinOptions> = {
+export const joinCommand: OneStepCommandModule<JoinOptions> = {
   command: 'join <target>',
   describe: 'Peer with a cluster: its auth URL, cluster id or ForeignCluster name',
   builder: (y) =>

@@ -1,6 +1,6 @@
 // kubectl liqo list: the ForeignClusters with what matters for peering.
 import type { ForeignCluster } from '../../shared/api/index.js';
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import { connect, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { fcResourceName, foreignClusterId } from '../foreign-clusters.js';
@@ -12,7 +12,7 @@ export interface ListOptions extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const listCommand: CommandModule<ListOptions> = {
+export const listCommand: OneStepCommandModule<ListOptions> = {
   command: 'list',
   describe: 'List the ForeignClusters (known remote clusters) and their peering state',
   builder: (y) => outputOption(y),

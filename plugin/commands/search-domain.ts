@@ -16,7 +16,7 @@ import {
   OBJECT_NAME_ACCEPTED,
   suggestObjectName,
 } from '../../shared/rules/object-name.js';
-import type { CommandGroup, CommandModule } from '../command.js';
+import type { OneStepCommandGroup, OneStepCommandModule } from '../command.js';
 import {
   connect,
   dryRunOption,
@@ -53,7 +53,7 @@ export function searchDomainName(domain: string): string {
   return domain.trim().replace(/\.$/, '').toLowerCase();
 }
 
-const addCommand: CommandModule<SearchDomainAddOptions> = {
+const addCommand: OneStepCommandModule<SearchDomainAddOptions> = {
   command: 'add <domain>',
   describe: 'Search a DNS domain for clusters (creates a SearchDomain)',
   builder: (y) =>
@@ -149,7 +149,7 @@ function checkClientSide(sd: SearchDomain): SearchDomain {
   return defaulted;
 }
 
-const listCommand: CommandModule<SearchDomainListOptions> = {
+const listCommand: OneStepCommandModule<SearchDomainListOptions> = {
   command: 'list',
   describe: 'List the SearchDomains and what was last found in each',
   builder: (y) => outputOption(y, ['table', 'wide', 'json', 'yaml', 'name']),
@@ -191,7 +191,7 @@ export async function runList(opts: SearchDomainListOptions, io: CommandIO): Pro
   io.stdout.write(formatTable(headers, rows));
 }
 
-const removeCommand: CommandModule<SearchDomainRemoveOptions> = {
+const removeCommand: OneStepCommandModule<SearchDomainRemoveOptions> = {
   command: 'remove <name>',
   describe: 'Stop searching a domain (deletes the SearchDomain; WAN ForeignClusters it owns go with it)',
   builder: (y) =>
@@ -232,8 +232,8 @@ export async function runRemove(opts: SearchDomainRemoveOptions, io: CommandIO):
   io.stdout.write(`${sdName(name)} deleted${dryRunSuffix(mode)}\n`);
 }
 
-export const searchDomainGroup: CommandGroup = {
+export const searchDomainGroup: OneStepCommandGroup = {
   command: 'search-domain',
   describe: 'Manage the DNS domains searched for clusters (SearchDomains)',
-  subcommands: [addCommand, listCommand, removeCommand] as CommandModule<never>[],
+  subcommands: [addCommand, listCommand, removeCommand] as OneStepCommandModule<never>[],
 };

@@ -1,25 +1,27 @@
 // kubectl liqo unjoin <name | cluster id>: stop peering (join: false), or --delete the object.
-import type { CommandModule } from '../command.js';
-import {
-  connect,
-  dryRunOption,
-  dryRunSuffix,
-  UserError,
-  type DryRunMode,
-  type GlobalOptions,
-} from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { CommandContext, CommandModule } from '../command.js';
+import { dryRunOption, dryRunSuffix, UserError, type DryRunMode, type GlobalOptions } from '../global.js';
 import { fcResourceName, findForeignCluster } from '../foreign-clusters.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
 
-export interface UnjoinOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface UnjoinFlags extends GlobalOptions {
   target: string;
   delete?: boolean;
   dryRun?: DryRunMode;
   output?: OutputFormat;
 }
 
-export const unjoinCommand: CommandModule<UnjoinOptions> = {
+/** What run() works from. */
+export interface UnjoinOptions {
+  /** A ForeignCluster name or cluster id. */
+  target: string;
+  delete: boolean;
+  dryRun: DryRunMode;
+  output: OutputFormat;
+}
+
+export const unjoinCommand: CommandModule<UnjoinFlags, UnjoinOptions> = {
   command: 'unjoin <target>',
   describe: 'Stop peering with a cluster (join: false); --delete removes its ForeignCluster',
   builder: (y) =>
@@ -35,11 +37,28 @@ export const unjoinCommand: CommandModule<UnjoinOptions> = {
       ),
       ['table', 'json', 'yaml', 'name'],
     ),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: UnjoinOptions, io: CommandIO): Promise<void> {
-  const resources = await connect(opts, io);
+export function complete(flags: UnjoinFlags): UnjoinOptions {
+  return {
+    target: String(flags.target ?? ''),
+    delete: flags.delete ?? false,
+    dryRun: flags.dryRun ?? 'none',
+    output: flags.output ?? 'table',
+  };
+}
+
+export function validate(opts: UnjoinOptions): void {
+  if (opts.target.trim() === '') {
+    throw new UserError('unjoin needs a ForeignCluster name or cluster id (see "kubectl liqo list")');
+  }
+}
+
+export async function run(opts: UnjoinOptions, { io, clients }: CommandContext): Promise<void> {
+  const resources = await clients.liqo();
   const fc = await findForeignCluster(resources, opts.target);
   if (!fc?.metadata.name) {
     throw new UserError(
@@ -47,7 +66,7 @@ export async function run(opts: UnjoinOptions, io: CommandIO): Promise<void> {
     );
   }
   const name = fc.metadata.name;
-  const mode = opts.dryRun ?? 'none';
+  const mode = opts.dryRun;
   const serverDry = mode === 'server';
   let verb: string;
   let result = fc;
@@ -63,7 +82,7 @@ export async function run(opts: UnjoinOptions, io: CommandIO): Promise<void> {
         : await resources.foreignClusters.patch(name, { spec: { join: false } }, { dryRun: serverDry });
     verb = 'unjoined';
   }
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, result);
   if (format === 'name') io.stdout.write(`${fcResourceName(name)}\n`);
   else io.stdout.write(`${fcResourceName(name)} ${verb}${dryRunSuffix(mode)}\n`);

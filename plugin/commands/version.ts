@@ -6,7 +6,7 @@
 import { AGENT_LEASE_NAME, ANNOTATION_VERSION } from '../../shared/api/constants.js';
 import { RELEASE_VERSION } from '../../shared/api/release.js';
 import { WEBHOOK_CONFIGURATION } from '../install/objects.js';
-import type { CommandModule } from '../command.js';
+import type { OneStepCommandModule } from '../command.js';
 import { connect, kubeconfigAvailable, type GlobalOptions } from '../global.js';
 import type { CommandIO } from '../io.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
@@ -26,7 +26,7 @@ export interface VersionReport {
 
 export const CLIENT_VERSION: string = RELEASE_VERSION;
 
-export const versionCommand: CommandModule<VersionOptions> = {
+export const versionCommand: OneStepCommandModule<VersionOptions> = {
   command: 'version',
   describe: 'Print the plugin version, and the webhook and agent versions when reachable',
   builder: (y) =>
