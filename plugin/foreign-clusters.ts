@@ -6,7 +6,12 @@ import {
   type ForeignCluster,
 } from '../shared/api/index.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import { authUrlMatchKey } from '../shared/rules/url.js';
 import { resourceName } from './output/print.js';
+
+// join finds an existing ForeignCluster by the canonical auth URL (shared/rules/url.ts): so
+// "https://Host.:443/" and "https://host" are one endpoint.
+export { authUrlMatchKey };
 
 export function foreignClusterId(fc: ForeignCluster): string | undefined {
   return fc.spec?.clusterIdentity?.clusterID || fc.metadata.labels?.[LABEL_CLUSTER_ID] || undefined;
@@ -18,22 +23,6 @@ export function isJoined(fc: ForeignCluster): boolean {
 
 export function fcResourceName(name: string | undefined): string {
   return resourceName(KIND_FOREIGN_CLUSTER, DISCOVERY_GROUP, name);
-}
-
-/**
- * The form we compare auth URLs in: lower-case scheme and host, no default port, no trailing
- * dot or slash — so "https://Host.:443/" and "https://host" count as the same endpoint.
- */
-export function comparableAuthUrl(url: string): string {
-  try {
-    const u = new URL(url.trim());
-    const host = u.hostname.replace(/\.$/, '').toLowerCase();
-    const port = u.port && !(u.protocol === 'https:' && u.port === '443') ? `:${u.port}` : '';
-    const path = u.pathname.replace(/\/+$/, '');
-    return `${u.protocol}//${host}${port}${path}`;
-  } catch {
-    return url.trim().toLowerCase().replace(/\/+$/, '');
-  }
 }
 
 /** The ForeignCluster by name, else the one carrying that cluster id (label or spec). */
@@ -51,8 +40,9 @@ export function findByClusterId(all: ForeignCluster[], clusterId: string): Forei
 }
 
 export function findByAuthUrl(all: ForeignCluster[], authUrl: string): ForeignCluster | undefined {
-  const wanted = comparableAuthUrl(authUrl);
+  const wanted = authUrlMatchKey(authUrl);
+  if (wanted === undefined) return undefined;
   return all.find(
-    (fc) => typeof fc.spec?.authUrl === 'string' && comparableAuthUrl(fc.spec.authUrl) === wanted,
+    (fc) => typeof fc.spec?.authUrl === 'string' && authUrlMatchKey(fc.spec.authUrl) === wanted,
   );
 }

@@ -12,9 +12,14 @@ import {
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import { checkClusterId } from '../shared/rules/cluster-id.js';
-import { foreignClusterRules, formatFieldError, normaliseAuthUrl } from '../shared/rules/index.js';
+import {
+  foreignClusterRules,
+  formatFieldError,
+  normaliseAuthUrl,
+  sameAuthUrl,
+} from '../shared/rules/index.js';
 import type { RuleOptions } from '../shared/rules/types.js';
-import { comparableAuthUrl, findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
+import { findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
 import { UserError, type DryRunMode } from './global.js';
 import { pinIfUnpinned, refuseChangedIdentity } from './identity-accept.js';
 
@@ -51,7 +56,7 @@ export async function joinCluster(resources: LiqoResources, req: JoinRequest): P
   const { identity } = req.identity;
   const clusterId = identity.clusterId;
   // it becomes the object's name and label: refused before anything is written
-  const refusal = checkClusterId(clusterId, `${req.identity.authUrl.replace(/\/+$/, '')}/ids`);
+  const refusal = checkClusterId(clusterId, `${normaliseAuthUrl(req.identity.authUrl)}/ids`);
   if (refusal) throw new UserError(`refusing to join: ${refusal}`);
   if (req.ownClusterId && clusterId === req.ownClusterId) {
     throw new UserError(
@@ -138,7 +143,7 @@ async function updateForeignCluster(
   const spec: Record<string, unknown> = {};
   const meta: Record<string, unknown> = {};
   if (current.spec?.join !== true) spec.join = true;
-  if (comparableAuthUrl(current.spec?.authUrl ?? '') !== comparableAuthUrl(authUrl)) {
+  if (!sameAuthUrl(current.spec?.authUrl ?? '', authUrl)) {
     spec.authUrl = normaliseAuthUrl(authUrl);
   }
   const ci = current.spec?.clusterIdentity;

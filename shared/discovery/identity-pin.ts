@@ -14,6 +14,10 @@ import type {
   PinnedIdentity,
 } from '../api/types.js';
 import type { IdentityResult } from '../lookup/types.js';
+import { sameAuthUrl } from '../rules/url.js';
+
+// one endpoint, however spelt (shared/rules/url.ts); the agent compares pins with it
+export { sameAuthUrl };
 
 export type PinDecision =
   /** Nothing pinned yet: this answer becomes the pin. */
@@ -90,20 +94,4 @@ export function changeMessage(name: string, pinned: PinnedIdentity, observed: Ob
 export function sameFingerprint(a: string, b: string): boolean {
   const norm = (f: string) => f.replace(/[^0-9a-f]/gi, '').toUpperCase();
   return norm(a) === norm(b);
-}
-
-/** https://Host.:443/ and https://host compare equal. */
-export function sameAuthUrl(a: string, b: string): boolean {
-  return comparable(a) === comparable(b);
-}
-
-function comparable(url: string): string {
-  try {
-    const u = new URL(url.trim());
-    const host = u.hostname.replace(/\.$/, '').toLowerCase();
-    const port = u.port && !(u.protocol === 'https:' && u.port === '443') ? `:${u.port}` : '';
-    return `${u.protocol}//${host}${port}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return url.trim().toLowerCase().replace(/\/+$/, '');
-  }
 }

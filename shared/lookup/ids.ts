@@ -28,6 +28,7 @@ import {
 } from '../net/address-policy.js';
 import { guardedLookup } from '../net/guarded-lookup.js';
 import { classifyHost } from '../rules/address.js';
+import { parseAuthUrl } from '../rules/url.js';
 import type { ClusterIdentityResponse } from '../api/types.js';
 import type { FetchIdentityOptions, IdentityErrorCode, IdentityResult } from './types.js';
 
@@ -70,41 +71,47 @@ const UNTRUSTED_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'certificate not issued for this host name',
 };
 
-interface Target {
-  /** `<authUrl without trailing slashes>/ids`, as the user spelled the base. */
+/** Where one fetch connects: the auth URL's /ids target (shared/rules/url.ts), for messages `idsUrl`. */
+export interface IdsTarget {
+  /** `<canonical auth URL>/ids`. */
   idsUrl: string;
+  /** IPv6 without brackets. */
   host: string;
   port: number;
   path: string;
 }
+type Target = IdsTarget;
 
-function parseAuthUrl(authUrl: string): Target {
-  const shown = JSON.stringify(authUrl);
-  const invalid = (why: string): IdentityFetchError =>
-    new IdentityFetchError('INVALID_URL', authUrl, `${shown}: ${why} (expected https://<host>:<port>)`);
-  if (typeof authUrl !== 'string' || authUrl.trim() === '') throw invalid('the auth URL is empty');
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
-  if (/[\s\u0000-\u001f\u007f]/.test(authUrl))
-    throw invalid('the auth URL contains spaces or control characters');
-  let url: URL;
-  try {
-    url = new URL(authUrl);
-  } catch {
-    throw invalid('not an absolute URL');
+/**
+ * The target the client connects to for `authUrl`, read with the one auth URL parser the webhook
+ * and the plugin use, and an IP-literal host judged by `addressPolicy` (Node connects to a
+ * literal without a look-up, so the connect-time hook never sees it). No I/O. Throws
+ * IdentityFetchError INVALID_URL or ADDRESS_REFUSED.
+ */
+export function idsTarget(
+  authUrl: string,
+  addressPolicy: AddressPolicy | 'off' = DEFAULT_ADDRESS_POLICY,
+): IdsTarget {
+  const parsed = typeof authUrl === 'string' ? parseAuthUrl(authUrl) : undefined;
+  if (!parsed?.ok) {
+    const why = parsed ? `the auth URL ${parsed.problem}` : 'the auth URL is not a string';
+    throw new IdentityFetchError(
+      'INVALID_URL',
+      authUrl,
+      `${JSON.stringify(authUrl)}: ${why} (expected https://<host>:<port>)`,
+    );
   }
-  if (url.protocol !== 'https:') throw invalid(`scheme ${url.protocol.replace(/:$/, '')} is not https`);
-  if (url.username || url.password) throw invalid('user info is not allowed in an auth URL');
-  if (url.search || url.hash || /[?#]/.test(authUrl)) throw invalid('a query or fragment is not allowed');
-  if (!url.hostname) throw invalid('no host');
-  if (url.port === '0') throw invalid('port 0 is not a port to connect to');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const base = authUrl.replace(/\/+$/, '');
-  return {
-    idsUrl: `${base}/ids`,
-    host,
-    port: url.port ? Number(url.port) : 443,
-    path: `${url.pathname.replace(/\/+$/, '')}/ids`,
-  };
+  const { url: idsUrl, host, port, path } = parsed.url.idsTarget;
+  if (addressPolicy !== 'off' && isIP(host)) {
+    try {
+      assertAddressesAllowed(host, [host], addressPolicy);
+    } catch (err) {
+      throw new IdentityFetchError('ADDRESS_REFUSED', idsUrl, `${idsUrl}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  return { idsUrl, host, port, path };
 }
 
 /** System CAs plus the caller's bundle (Node's `ca` option replaces the defaults otherwise). */
@@ -188,17 +195,8 @@ export async function fetchClusterIdentity(
   authUrl: string,
   opts: FetchIdentityOptions = {},
 ): Promise<IdentityResult> {
-  const target = parseAuthUrl(authUrl);
   const policy = opts.addressPolicy === 'off' ? undefined : (opts.addressPolicy ?? DEFAULT_ADDRESS_POLICY);
-  // Node connects to an IP literal without a look-up, so the lookup hook never sees it
-  if (policy && isIP(target.host)) {
-    try {
-      assertAddressesAllowed(target.host, [target.host], policy);
-    } catch (err) {
-      const message = `${target.idsUrl}: ${(err as Error).message}`;
-      throw new IdentityFetchError('ADDRESS_REFUSED', target.idsUrl, message, { cause: err });
-    }
-  }
+  const target = idsTarget(authUrl, policy ?? 'off');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_IDS_TIMEOUT_MS;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_IDS_MAX_BODY_BYTES;
   const ca = trustedCas(opts.caBundle, target.idsUrl);
@@ -255,7 +253,7 @@ function getBounded(t: Target, o: GetOptions): Promise<{ body: Buffer; socketFac
       headers: { accept: 'application/json', 'user-agent': 'liqo-discovery', connection: 'close' },
       agent: false, // a fresh connection: no pooled socket or TLS session carries trust over
       rejectUnauthorized: o.strict,
-      ...(isIP(t.host) ? {} : { servername: t.host.replace(/\.$/, '') }),
+      ...(isIP(t.host) ? {} : { servername: t.host }),
       ...(o.ca ? { ca: o.ca } : {}),
       // the policy is judged on what the name resolves to, as Node connects (no second look-up)
       ...(!isIP(t.host) && (o.policy || o.addresses?.length)

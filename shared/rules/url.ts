@@ -1,26 +1,57 @@
-// The authUrl rules (SPEC §4): an absolute https URL with a valid host and an optional port
-// in 1-65535, no user info, query, fragment or path beyond "/". The host is read the way
-// the WHATWG URL parser (Node's fetch, browsers) reads it, so every spelling of an address
-// ("2130706433", "0x7f000001", "[::ffff:7f00:1]", "%31%32%37.0.0.1") is judged by the
-// address it really names. Normalising never changes whether a URL is accepted.
+// THE auth URL (SPEC §1, §4), one parse for all three programs: the webhook's verdict and the
+// canonical form its defaulting writes (via shared/rules/foreigncluster.ts), the /ids client's
+// connect target (shared/lookup/ids.ts), and the key the plugin finds an existing ForeignCluster
+// by (plugin/foreign-clusters.ts) and the agent compares pins with. Nothing else parses one.
+//
+// Accepted: an absolute https URL with a valid host and an optional port in 1-65535, no user
+// info, query, fragment or path beyond "/". The host is read the way the WHATWG URL parser
+// (Node's fetch, browsers) reads it, so every spelling of an address ("2130706433",
+// "0x7f000001", "[::ffff:7f00:1]", "%31%32%37.0.0.1") is judged by the address it really names.
+// Normalising never changes whether a URL is accepted.
 import ipaddr from 'ipaddr.js';
 import { judgeHost, type HostClassification } from './address.js';
 import { dnsNameProblem, withoutTrailingDot } from './dns-name.js';
 
 export const MAX_AUTH_URL_LENGTH = 2048;
+/** The port of an auth URL that names none; the canonical form writes it. */
+const HTTPS_PORT = 443;
 export const AUTH_URL_ACCEPTED =
   'https://<host>[:<port>]: a DNS name or IP address, port 1-65535, no user info, path, query or fragment';
 
-export interface ParsedAuthUrl {
+/**
+ * One auth URL as every program reads it, from one parse: the webhook writes `canonical` into
+ * spec.authUrl, the /ids client connects to `idsTarget`, and the plugin finds an existing
+ * ForeignCluster by `matchKey`. Two spellings of one endpoint have the same canonical form.
+ */
+export interface AuthUrl {
+  /**
+   * `https://<host>:<port>` (SPEC §1): the host as the URL parser reads it (dotted-decimal IPv4,
+   * compressed IPv6 in brackets, punycode), lower-case, without a trailing dot; the port always
+   * written, 443 when none was; no path. What the webhook's defaulting stores.
+   */
+  readonly canonical: string;
+  /** What identifies the endpoint when comparing two auth URLs: the canonical form. */
+  readonly matchKey: string;
   /** The host as the URL parser reads it, lower-case, without a trailing dot; IPv6 in brackets. */
-  host: string;
+  readonly host: string;
   /** The host as written (between "//" and the port). */
-  hostAsWritten: string;
-  /** Only when written: an explicit ":443" is kept, an absent port is not added. */
-  port?: number;
+  readonly hostAsWritten: string;
+  /** The port to connect to: the one written, else 443. */
+  readonly port: number;
+  /** Where `GET <authUrl>/ids` goes (SPEC §2). */
+  readonly idsTarget: IdsConnectTarget;
 }
 
-export type AuthUrlParse = { ok: true; url: ParsedAuthUrl } | { ok: false; problem: string };
+export interface IdsConnectTarget {
+  /** `<canonical>/ids`, for messages. */
+  readonly url: string;
+  /** The host to connect to and to name in TLS: IPv6 without brackets, as Node's request wants it. */
+  readonly host: string;
+  readonly port: number;
+  readonly path: '/ids';
+}
+
+export type AuthUrlParse = { ok: true; url: AuthUrl } | { ok: false; problem: string };
 
 const URL_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
 
@@ -42,7 +73,7 @@ function splitHostAndPort(authority: string): { host: string; portText?: string 
 }
 
 /** Checks the shape of an authUrl and reads its host and port; says what is wrong if it cannot. */
-export function parseAuthUrl(raw: string): AuthUrlParse {
+function parseUncached(raw: string): AuthUrlParse {
   const fail = (problem: string): AuthUrlParse => ({ ok: false, problem });
   if (raw === '') return fail('is empty');
   if (raw.length > MAX_AUTH_URL_LENGTH)
@@ -85,22 +116,34 @@ export function parseAuthUrl(raw: string): AuthUrlParse {
     const problem = dnsNameProblem(parsedHost, { allowUnderscore: false });
     if (problem) return fail(`has host ${JSON.stringify(parsedHost)}, which ${problem}`);
   }
-  const url: ParsedAuthUrl = { host: withoutTrailingDot(parsedHost), hostAsWritten };
-  if (port !== undefined) url.port = port;
-  return { ok: true, url };
+  return { ok: true, url: authUrlOf(withoutTrailingDot(parsedHost), hostAsWritten, port ?? HTTPS_PORT) };
 }
 
-// checkAuthUrl and normaliseAuthUrl read the same authUrl on every admission (the webhook
-// defaults it on /mutate, then checks it on /validate): a small cache of parse results,
-// oldest evicted first. Only these two read it and neither hands the cached object out;
-// parseAuthUrl itself stays uncached so its callers always get a fresh object.
+function authUrlOf(host: string, hostAsWritten: string, port: number): AuthUrl {
+  const canonical = `https://${host}:${port}`;
+  const idsTarget: IdsConnectTarget = Object.freeze({
+    url: `${canonical}/ids`,
+    host: host.replace(/^\[|\]$/g, ''),
+    port,
+    path: '/ids' as const,
+  });
+  return Object.freeze({ canonical, matchKey: canonical, host, hostAsWritten, port, idsTarget });
+}
+
+// The webhook reads the same authUrl twice per admission (defaulting on /mutate, checking on
+// /validate) and join compares every ForeignCluster's: a small cache of parse results, oldest
+// evicted first. The results are frozen, so handing the cached object out is safe.
 const PARSE_CACHE_SIZE = 256;
 const parseCache = new Map<string, AuthUrlParse>();
 
-function parseAuthUrlCached(raw: string): AuthUrlParse {
+/**
+ * THE reading of an auth URL (SPEC §4): its shape (https, a host, a port in 1-65535, no user
+ * info, path beyond "/", query or fragment) and, when it is fine, the AuthUrl every program uses.
+ */
+export function parseAuthUrl(raw: string): AuthUrlParse {
   const hit = parseCache.get(raw);
   if (hit !== undefined) return hit;
-  const parsed = parseAuthUrl(raw);
+  const parsed = Object.freeze(parseUncached(raw));
   if (parseCache.size >= PARSE_CACHE_SIZE) {
     const oldest = parseCache.keys().next().value;
     if (oldest !== undefined) parseCache.delete(oldest);
@@ -126,7 +169,7 @@ export interface AuthUrlCheck {
 
 /** The full judgement of an authUrl: shape, then the class of the address it names. */
 export function checkAuthUrl(raw: string, options: { allowLoopback?: boolean } = {}): AuthUrlCheck {
-  const parsed = parseAuthUrlCached(raw);
+  const parsed = parseAuthUrl(raw);
   if (!parsed.ok)
     return { problems: [{ message: parsed.problem, accepted: AUTH_URL_ACCEPTED }], warnings: [] };
   const { host, hostAsWritten } = parsed.url;
@@ -147,14 +190,22 @@ export function checkAuthUrl(raw: string, options: { allowLoopback?: boolean } =
 }
 
 /**
- * The canonical form of an authUrl: lower-case scheme and host, the host as the URL parser
- * reads it (dotted-decimal IPv4, compressed IPv6, punycode), no trailing dot, no trailing
- * slash, the port only if one was written. A URL whose shape is wrong is returned unchanged,
- * so that validation reports it as the user wrote it.
+ * The canonical form of an authUrl (AuthUrl.canonical). A URL whose shape is wrong is returned
+ * unchanged, so that validation reports it as the user wrote it.
  */
 export function normaliseAuthUrl(raw: string): string {
-  const parsed = parseAuthUrlCached(raw);
-  if (!parsed.ok) return raw;
-  const { host, port } = parsed.url;
-  return `https://${host}${port === undefined ? '' : `:${port}`}`;
+  const parsed = parseAuthUrl(raw);
+  return parsed.ok ? parsed.url.canonical : raw;
+}
+
+/** The key two spellings of one endpoint share, or undefined when `raw` is not an auth URL. */
+export function authUrlMatchKey(raw: string): string | undefined {
+  const parsed = parseAuthUrl(raw);
+  return parsed.ok ? parsed.url.matchKey : undefined;
+}
+
+/** Both are auth URLs and name the same endpoint ("https://Host.:443/" and "https://host"). */
+export function sameAuthUrl(a: string, b: string): boolean {
+  const key = authUrlMatchKey(a);
+  return key !== undefined && key === authUrlMatchKey(b);
 }

@@ -7,7 +7,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { createServer as createHttpServer } from 'node:http';
 import fc from 'fast-check';
 import { fetchClusterIdentity, IdentityFetchError } from '../../shared/lookup/ids.js';
-import type { IdentityErrorCode } from '../../shared/lookup/types.js';
+import type { FetchIdentityOptions, IdentityErrorCode } from '../../shared/lookup/types.js';
 import {
   createCertificateAuthority,
   createServingCertificate,
@@ -190,7 +190,7 @@ describe('fetchClusterIdentity (/ids client)', function () {
   });
 
   describe('URL handling', () => {
-    it('builds <authUrl>/ids with or without trailing slash, under a base path', async () => {
+    it('asks <authUrl>/ids with or without a trailing slash; a base path is refused like the webhook does', async () => {
       const seen: string[] = [];
       const ids = await start({
         ...selfSigned,
@@ -201,8 +201,15 @@ describe('fetchClusterIdentity (/ids client)', function () {
       });
       await fetchClusterIdentity(ids.url);
       await fetchClusterIdentity(`${ids.url}/`);
-      await fetchClusterIdentity(`${ids.url}/auth//`);
-      assert.deepEqual(seen, ['/ids', '/ids', '/auth/ids']);
+      for (const withPath of [`${ids.url}/auth`, `${ids.url}//`, `${ids.url}/ids`]) {
+        const err = await expectFailure(
+          () => fetchClusterIdentity(withPath),
+          'INVALID_URL',
+          JSON.stringify(withPath),
+        );
+        assert.match(err.message, /has the path .*; give the base URL/);
+      }
+      assert.deepEqual(seen, ['/ids', '/ids']);
     });
 
     it('refuses what is not an absolute https URL: INVALID_URL naming it', async () => {
@@ -224,14 +231,18 @@ describe('fetchClusterIdentity (/ids client)', function () {
 
   describe('bounds and errors', () => {
     let behaviours: IdsServer;
-    const at = (name: string) => `${behaviours.url}/${name}`;
+    // one server, the behaviour picked by the host name asked for (an auth URL has no path):
+    // https://<behaviour>.ids.test:<port>, connected to on loopback
+    const at = (name: string) => `https://${name}.ids.test:${new URL(behaviours.url).port}`;
     const idsOf = (name: string) => `${at(name)}/ids`;
+    const fetchAt = (name: string, opts: FetchIdentityOptions = {}) =>
+      fetchClusterIdentity(at(name), { addresses: ['127.0.0.1'], ...opts });
 
     before(async () => {
       behaviours = await start({
         ...selfSigned,
         handler: (req, res) => {
-          const name = (req.url ?? '').split('/')[1];
+          const name = (req.headers.host ?? '').split('.')[0];
           switch (name) {
             case 'drip': {
               res.writeHead(200, { 'content-type': 'application/json' });
@@ -286,18 +297,14 @@ describe('fetchClusterIdentity (/ids client)', function () {
     });
 
     it('slow-drip body: TIMEOUT within timeoutMs, and the connection is closed', async () => {
-      const err = await expectFailure(
-        () => fetchClusterIdentity(at('drip'), { timeoutMs: 300 }),
-        'TIMEOUT',
-        idsOf('drip'),
-      );
+      const err = await expectFailure(() => fetchAt('drip', { timeoutMs: 300 }), 'TIMEOUT', idsOf('drip'));
       assert.match(err.message, /300 ms \(stalled reading the body\)/);
       await behaviours.idle();
     });
 
     it('slow-drip body without a timeout given: the 5 s default ends it', async function () {
       this.timeout(15_000);
-      const err = await expectFailure(() => fetchClusterIdentity(at('drip')), 'TIMEOUT', idsOf('drip'));
+      const err = await expectFailure(() => fetchAt('drip'), 'TIMEOUT', idsOf('drip'));
       assert.match(err.message, /within 5000 ms \(stalled reading the body\)/);
       await behaviours.idle();
     });
@@ -321,31 +328,19 @@ describe('fetchClusterIdentity (/ids client)', function () {
     it('huge body: TOO_LARGE by Content-Length, by counting, and at exactly one byte over; the cap itself passes', async () => {
       // a generous timeout shows the cap, not the clock, ends these
       for (const name of ['huge-declared', 'huge-chunked', 'huge-exact']) {
-        const err = await expectFailure(
-          () => fetchClusterIdentity(at(name), { timeoutMs: 15_000 }),
-          'TOO_LARGE',
-          idsOf(name),
-        );
+        const err = await expectFailure(() => fetchAt(name, { timeoutMs: 15_000 }), 'TOO_LARGE', idsOf(name));
         assert.match(err.message, /65536-byte cap/);
       }
       // The cap itself is allowed: only the byte after it is refused.
-      const atCap = await fetchClusterIdentity(at('at-cap'));
+      const atCap = await fetchAt('at-cap');
       assert.equal(atCap.identity.clusterId, 'at-cap');
-      await expectFailure(
-        () => fetchClusterIdentity(at('html'), { maxBodyBytes: 10 }),
-        'TOO_LARGE',
-        idsOf('html'),
-      );
+      await expectFailure(() => fetchAt('html', { maxBodyBytes: 10 }), 'TOO_LARGE', idsOf('html'));
       await behaviours.idle();
     });
 
     it('redirect: REDIRECT, not followed; the Location is in the details, never quoted in the message', async () => {
       const before = behaviours.requests;
-      const err = await expectFailure(
-        () => fetchClusterIdentity(at('redirect')),
-        'REDIRECT',
-        idsOf('redirect'),
-      );
+      const err = await expectFailure(() => fetchAt('redirect'), 'REDIRECT', idsOf('redirect'));
       assert.match(err.message, /302\) to another server; redirects are not followed/);
       assert.doesNotMatch(err.message, /:9\/ids/); // peer bytes never reach a status message
       assert.equal(err.location, 'https://127.0.0.1:9/ids');
@@ -366,14 +361,14 @@ describe('fetchClusterIdentity (/ids client)', function () {
         ['cut', 'NETWORK', /closed/],
       ];
       for (const [name, code, message] of cases) {
-        const err = await expectFailure(() => fetchClusterIdentity(at(name)), code, idsOf(name));
+        const err = await expectFailure(() => fetchAt(name), code, idsOf(name));
         assert.match(err.message, message);
         if (code === 'HTTP_STATUS') assert.equal(err.details.status, name === 'error' ? 500 : 404);
       }
     });
 
     it('ignores unknown fields and treats an empty clusterName as absent', async () => {
-      const r = await fetchClusterIdentity(at('extra'));
+      const r = await fetchAt('extra');
       assert.deepEqual(r.identity, { clusterId: 'a' });
     });
 
@@ -398,24 +393,16 @@ describe('fetchClusterIdentity (/ids client)', function () {
     it('abort signal: ABORTED, before and during the request', async () => {
       const early = new AbortController();
       early.abort();
-      await expectFailure(
-        () => fetchClusterIdentity(at('drip'), { signal: early.signal }),
-        'ABORTED',
-        idsOf('drip'),
-      );
+      await expectFailure(() => fetchAt('drip', { signal: early.signal }), 'ABORTED', idsOf('drip'));
       const late = new AbortController();
-      const pending = fetchClusterIdentity(at('drip'), { signal: late.signal });
+      const pending = fetchAt('drip', { signal: late.signal });
       setTimeout(() => late.abort(), 50);
       await expectFailure(() => pending, 'ABORTED', idsOf('drip'));
       await behaviours.idle();
     });
 
     it('a CA bundle without certificates: TLS error naming the URL', async () => {
-      await expectFailure(
-        () => fetchClusterIdentity(at('extra'), { caBundle: 'junk' }),
-        'TLS',
-        idsOf('extra'),
-      );
+      await expectFailure(() => fetchAt('extra', { caBundle: 'junk' }), 'TLS', idsOf('extra'));
     });
   });
 

@@ -35,10 +35,10 @@ describe('rules: ForeignCluster defaulting', () => {
 
   it('fills join, discoveryType and trustMode only when absent or null', () => {
     const out = defaultForeignCluster(
-      fc({ authUrl: 'https://a.example', join: null, discoveryType: 'LAN', trustMode: 'Trusted' }),
+      fc({ authUrl: 'https://a.example:443', join: null, discoveryType: 'LAN', trustMode: 'Trusted' }),
     );
     assert.deepEqual(out.spec, {
-      authUrl: 'https://a.example',
+      authUrl: 'https://a.example:443',
       join: false,
       discoveryType: 'LAN',
       trustMode: 'Trusted',
@@ -88,7 +88,7 @@ describe('rules: ForeignCluster defaulting', () => {
   it('never touches status, annotations or unknown fields', () => {
     const input = fc(
       {
-        authUrl: 'https://a.example',
+        authUrl: 'https://a.example:443',
         join: false,
         discoveryType: 'Manual',
         trustMode: 'Unknown',

@@ -76,32 +76,40 @@ describe('rules: authUrl shape', () => {
     it(`accepts ${url}`, () => assert.deepEqual(checkAuthUrl(url).problems, []));
   }
 
-  it('reads the port only when one is written', () => {
-    assert.deepEqual(parseAuthUrl('https://example.com'), {
-      ok: true,
-      url: { host: 'example.com', hostAsWritten: 'example.com' },
-    });
+  it('reads the port, 443 when none is written, and the /ids target from the same parse', () => {
+    const parsed = parseAuthUrl('https://Example.com');
+    assert.equal(parsed.ok, true);
+    if (!parsed.ok) return;
+    assert.equal(parsed.url.host, 'example.com');
+    assert.equal(parsed.url.hostAsWritten, 'Example.com');
+    assert.equal(parsed.url.port, 443);
+    assert.deepEqual(
+      { ...parsed.url.idsTarget },
+      { url: 'https://example.com:443/ids', host: 'example.com', port: 443, path: '/ids' },
+    );
     const withPort = parseAuthUrl('https://example.com:0443');
     assert.equal(withPort.ok && withPort.url.port, 443);
+    const v6 = parseAuthUrl('https://[FD00::10]:30740/');
+    assert.equal(v6.ok && v6.url.idsTarget.host, 'fd00::10', 'IPv6 without brackets for connecting');
   });
 });
 
 describe('rules: authUrl normalisation', () => {
   const cases: [string, string][] = [
     ['HTTPS://Example.COM:30740', 'https://example.com:30740'],
-    ['https://auth.example.com.', 'https://auth.example.com'],
-    ['https://auth.example.com./', 'https://auth.example.com'],
+    ['https://auth.example.com.', 'https://auth.example.com:443'],
+    ['https://auth.example.com./', 'https://auth.example.com:443'],
     ['https://192.168.1.10:30740/', 'https://192.168.1.10:30740'],
-    ['https://example.com:443', 'https://example.com:443'], // an explicit port stays
-    ['https://example.com', 'https://example.com'], // and none is added
+    ['https://example.com:443', 'https://example.com:443'], // the port is always written
+    ['https://example.com', 'https://example.com:443'], // 443 when none was
     ['https://example.com:0443', 'https://example.com:443'],
     ['https://0x0a000001:30740', 'https://10.0.0.1:30740'],
-    ['https://167772161', 'https://10.0.0.1'],
-    ['https://10.1', 'https://10.0.0.1'],
+    ['https://167772161', 'https://10.0.0.1:443'],
+    ['https://10.1', 'https://10.0.0.1:443'],
     ['https://[FD00:0:0:0:0:0:0:10]:30740', 'https://[fd00::10]:30740'],
-    ['https://[::ffff:192.168.1.10]', 'https://[::ffff:c0a8:10a]'],
-    ['https://bücher.example', 'https://xn--bcher-kva.example'],
-    ['https://LOCALHOST.', 'https://localhost'], // still refused, but spelt plainly
+    ['https://[::ffff:192.168.1.10]', 'https://[::ffff:c0a8:10a]:443'],
+    ['https://bücher.example', 'https://xn--bcher-kva.example:443'],
+    ['https://LOCALHOST.', 'https://localhost:443'], // still refused, but spelt plainly
   ];
   for (const [raw, expected] of cases) {
     it(`${raw} -> ${expected}`, () => {
