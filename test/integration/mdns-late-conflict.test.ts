@@ -37,8 +37,11 @@ describe('mDNS advertiser: a conflict after announcing (RFC 6762 §9)', function
     const fromUs = (event: string) =>
       (sniffer.messages as Heard[]).filter((m) => m.event === event && m.from === ourHost.address);
     const probesOf = () => fromUs('query').filter((m) => (m.authorities ?? 0) > 0);
-    // Let the start-up probes and both announcements pass.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Waits below are for what must come, bounded only by the mocha timeout (no wall-clock bound).
+    // The start-up probes, then both announcements (§8.3): no more probes after those.
+    let responses = 0;
+    const isOurs = (m: Record<string, unknown>) => m.from === ourHost.address;
+    await sniffer.waitFor((m) => m.event === 'response' && isOurs(m) && ++responses === 2, 60_000);
     assert.equal(probesOf().length, 3, 'three probes at start');
 
     const other = lan.spawnJson(
@@ -56,24 +59,26 @@ describe('mDNS advertiser: a conflict after announcing (RFC 6762 §9)', function
       ),
     );
     await other.waitFor((m) => m.event === 'started');
-    const warning = await advertiser.waitFor((m) => m.event === 'warning', 5000);
+    const warning = await advertiser.waitFor((m) => m.event === 'warning', 60_000);
     assert.match(
       String(warning.message),
       new RegExp(`conflict on ${clusterId}\\._liqo_auth\\._tcp\\.local`, 'i'),
     );
 
-    // Three new probes for the instance names, then announcements again.
-    const until = Date.now() + 8000;
-    while (probesOf().length < 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    // Three new probes for the instance names, then announcements again (and no fourth probe
+    // before them: probing is over once it announces).
+    let probes = 0;
+    await sniffer.waitFor(
+      (m) => m.event === 'query' && isOurs(m) && (m.authorities as number) > 0 && ++probes === 6,
+      60_000,
+    );
+    const lastProbe = probesOf()[5]!.t;
+    await sniffer.waitFor((m) => m.event === 'response' && isOurs(m) && (m.t as number) > lastProbe, 60_000);
     const again = probesOf().slice(3);
     assert.equal(again.length, 3, `${again.length} probes after the conflict`);
     assert.ok(
       again.every((probe) => (probe.names ?? []).some((name) => name.startsWith(`${clusterId}.`))),
       'the probes are about our instance name',
-    );
-    const lastProbe = again[2]!.t;
-    await sniffer.waitFor(
-      (m) => m.event === 'response' && m.from === ourHost.address && (m.t as number) > lastProbe,
     );
     assert.ok(
       !advertiser.messages.some((m) => m.event === 'renamed'),
