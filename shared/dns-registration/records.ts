@@ -47,6 +47,15 @@ export function ownerName(zone: string, instance: string): string {
   return `${OWNER_LABEL}.${instance}.${zone}`;
 }
 
+/** The PTR records that list an instance, in both layouts (what deregister takes out of shared RRsets). */
+export function instancePointers(zone: string, instance: string): PublishedRecord[] {
+  const names = instanceNames(zone, instance);
+  return [
+    { name: zone, ttl: 0, type: 'PTR', data: names.guide },
+    { name: `${DNS_SD_SERVICE_PREFIX}.${zone}`, ttl: 0, type: 'PTR', data: names.rfc6763 },
+  ];
+}
+
 /** The ownership TXT strings: what the refresh prerequisite compares byte for byte. */
 export function ownerStrings(clusterId: string, hosts: readonly string[]): string[] {
   return [OWNER_HERITAGE, `cluster-id=${clusterId}`, ...(hosts.length ? [`hosts=${hosts.join(',')}`] : [])];
@@ -67,23 +76,33 @@ export function isInZone(name: string, zone: string): boolean {
   return name === zone || name.endsWith(`.${zone}`);
 }
 
+/** The zone (normalized) and instance label (lower-case), or the field that is wrong. */
+export function checkNames(
+  zoneInput: unknown,
+  instanceInput: unknown,
+): { ok: true; zone: string; instance: string } | { ok: false; field: string; message: string } {
+  const zoneChecked = normalizeSearchDomain(
+    zoneInput,
+    `${OWNER_LABEL}.${DNS_SD_SERVICE_PREFIX}.`.length + 64,
+  );
+  if (!zoneChecked.ok) return { ok: false, field: 'zone', message: zoneChecked.message };
+  const instance = typeof instanceInput === 'string' ? instanceInput.trim().toLowerCase() : '';
+  if (!INSTANCE_PATTERN.test(instance)) {
+    return {
+      ok: false,
+      field: 'instance',
+      message: `instance "${String(instanceInput)}" must be one DNS label: 1-63 letters, digits and "-", not starting or ending with "-"`,
+    };
+  }
+  return { ok: true, zone: zoneChecked.value, instance };
+}
+
 /** Checks the spec and computes every record; one field and one line when something is wrong. */
 export function planRecords(spec: RegistrationSpec): PlanResult {
   const fail = (field: string, message: string): PlanResult => ({ ok: false, field, message });
-  const zoneChecked = normalizeSearchDomain(
-    spec.zone,
-    `${OWNER_LABEL}.${DNS_SD_SERVICE_PREFIX}.`.length + 64,
-  );
-  if (!zoneChecked.ok) return fail('zone', zoneChecked.message);
-  const zone = zoneChecked.value;
-
-  const instance = typeof spec.instance === 'string' ? spec.instance.trim().toLowerCase() : '';
-  if (!INSTANCE_PATTERN.test(instance)) {
-    return fail(
-      'instance',
-      `instance "${String(spec.instance)}" must be one DNS label: 1-63 letters, digits and "-", not starting or ending with "-"`,
-    );
-  }
+  const names = checkNames(spec.zone, spec.instance);
+  if (!names.ok) return names;
+  const { zone, instance } = names;
   if (typeof spec.clusterId !== 'string' || spec.clusterId.trim() === '') {
     return fail('clusterId', 'clusterId is empty: give the cluster id /ids serves');
   }
@@ -105,7 +124,7 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
   const target = parseAuthUrl(spec.authUrl);
   if (!target.ok) return fail('authUrl', target.message);
   const { host, port } = target;
-  const names = instanceNames(zone, instance);
+  const instanceNamesOf = instanceNames(zone, instance);
   const ttl = spec.ttl;
 
   // The SRV target, and the addresses (if any) we publish for it.
@@ -114,7 +133,7 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
   const hosts: string[] = [];
   if (isIP(host) !== 0) {
     // An SRV target is a name (RFC 2782), so an IP auth URL gets one: the guide instance name.
-    srvTarget = names.guide;
+    srvTarget = instanceNamesOf.guide;
     addresses = [host];
   } else {
     srvTarget = host;
@@ -123,7 +142,7 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
         if (isIP(address) === 0) return fail('targetAddresses', `"${address}" is not an IP address`);
       }
       addresses = [...new Set(spec.targetAddresses.map((address) => address.toLowerCase()))];
-      if (host !== names.guide && host !== names.rfc6763) hosts.push(host);
+      if (host !== instanceNamesOf.guide && host !== instanceNamesOf.rfc6763) hosts.push(host);
       if (host === ownerName(zone, instance))
         return fail('authUrl', `host ${host} is the ownership record's name`);
     }
@@ -134,8 +153,8 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
   const records: PublishedRecord[] = [];
   const shared: PublishedRecord[] = [];
   const layoutRecords: Record<DnsLayout, { ptrOwner: string; instanceName: string }> = {
-    guide: { ptrOwner: zone, instanceName: names.guide },
-    rfc6763: { ptrOwner: `${DNS_SD_SERVICE_PREFIX}.${zone}`, instanceName: names.rfc6763 },
+    guide: { ptrOwner: zone, instanceName: instanceNamesOf.guide },
+    rfc6763: { ptrOwner: `${DNS_SD_SERVICE_PREFIX}.${zone}`, instanceName: instanceNamesOf.rfc6763 },
   };
   for (const layout of DNS_LAYOUTS) {
     if (!layouts.includes(layout)) continue;
@@ -165,7 +184,13 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
   records.push(owner);
   return {
     ok: true,
-    plan: { zone, records, owner, ownedNames: [names.guide, names.rfc6763, ...hosts], shared },
+    plan: {
+      zone,
+      records,
+      owner,
+      ownedNames: [instanceNamesOf.guide, instanceNamesOf.rfc6763, ...hosts],
+      shared,
+    },
   };
 }
 

@@ -42,6 +42,10 @@ export interface StartBindOptions {
   startTimeoutMs?: number;
   /** The port on 127.0.0.1; default a free one. 53 only inside a test's own network namespace. */
   port?: number;
+  /** Top-level statements after `options { }`, e.g. TSIG `key` statements. */
+  extraConfig?: string;
+  /** Zone name → extra statements inside its `zone { }`, e.g. `update-policy { ... };`. */
+  zoneOptions?: Record<string, string>;
 }
 
 export interface RunningBind {
@@ -111,8 +115,17 @@ function supportsRecordLimits(): boolean {
   return major > 9 || (major === 9 && (minor > 18 || (minor === 18 && patch >= 28)));
 }
 
-function namedConf(dir: string, port: number, zones: string[], extraOptions: string): string {
-  const zoneStatements = zones.map((zone) => `zone "${zone}" { type primary; file "${zone}.zone"; };`);
+function namedConf(
+  dir: string,
+  port: number,
+  zones: string[],
+  extraOptions: string,
+  extraConfig = '',
+  zoneOptions: Record<string, string> = {},
+): string {
+  const zoneStatements = zones.map(
+    (zone) => `zone "${zone}" { type primary; file "${zone}.zone"; ${zoneOptions[zone] ?? ''} };`,
+  );
   return `options {
   directory "${dir}";
   listen-on port ${port} { 127.0.0.1; };
@@ -126,6 +139,7 @@ function namedConf(dir: string, port: number, zones: string[], extraOptions: str
   ${extraOptions}
 };
 controls { };
+${extraConfig}
 ${zoneStatements.join('\n')}
 `;
 }
@@ -152,7 +166,13 @@ export async function startBind(options: StartBindOptions): Promise<RunningBind>
   }
   const port = options.port ?? (await findFreePort());
   const confPath = join(dir, 'named.conf');
-  await writeFile(confPath, namedConf(dir, port, zoneNames, options.extraOptions ?? ''));
+  const zoneOptions = Object.fromEntries(
+    Object.entries(options.zoneOptions ?? {}).map(([zone, text]) => [zone.replace(/\.$/, ''), text]),
+  );
+  await writeFile(
+    confPath,
+    namedConf(dir, port, zoneNames, options.extraOptions ?? '', options.extraConfig, zoneOptions),
+  );
 
   const threads = String(options.threads ?? 1);
   const child = spawn('named', ['-g', '-4', '-n', threads, '-c', confPath], {
