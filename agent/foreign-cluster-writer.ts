@@ -35,7 +35,7 @@ import {
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import type { EventDetails } from './events.js';
-import { withCondition } from './identity-filler.js';
+import { withCondition } from './identity-fill-decision.js';
 import { isConflict } from './kube-access.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';

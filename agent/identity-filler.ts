@@ -5,22 +5,29 @@
 // try, is kept in the IdentityResolved condition. The back-off belongs to one spec: an edit
 // (a new metadata.generation, e.g. a corrected authUrl) drops the pending retry and is tried
 // at once, starting a fresh back-off, and its result replaces the old URL's message.
-import {
-  ANNOTATION_CERT_FINGERPRINT,
-  CONDITION_IDENTITY_RESOLVED,
-  DISCOVERY_API_VERSION,
-  LABEL_CLUSTER_ID,
-  PLURAL_FOREIGN_CLUSTERS,
-} from '../shared/api/constants.js';
-import type { Condition, ForeignCluster } from '../shared/api/types.js';
-import type { IdentityResult } from '../shared/lookup/types.js';
-import { observedFrom, pinFrom } from '../shared/discovery/identity-pin.js';
+//
+// This file reconciles one ForeignCluster at a time (read it, ask /ids, plan the retry);
+// what to write is decided in identity-fill-decision.ts and written by identity-fill-writes.ts.
+import { DISCOVERY_API_VERSION, PLURAL_FOREIGN_CLUSTERS } from '../shared/api/constants.js';
+import type { ForeignCluster } from '../shared/api/types.js';
 import { backoffDelayMs } from '../shared/kube/backoff.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import type { IdentityResult } from '../shared/lookup/types.js';
+import { watchCollection, type WatchEventType, type WatchHandle } from '../shared/kube/watch.js';
 import type { ForeignClusterEventSink } from './foreign-cluster-writer.js';
+import {
+  generationOf,
+  judgeIdsAnswer,
+  needsIdentity,
+  notResolvedCondition,
+  resolvedCondition,
+  type FetchOutcome,
+  type FillFailure,
+  type ObservedCondition,
+} from './identity-fill-decision.js';
+import { storeIdentity, writeIdentityCondition } from './identity-fill-writes.js';
 import type { IdentityFetcher } from './identity-fetcher.js';
 import type { AgentKube } from './kube-access.js';
-import { watchCollection, type WatchEventType, type WatchHandle } from '../shared/kube/watch.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -39,18 +46,6 @@ export interface IdentityFillerOptions {
   events?: ForeignClusterEventSink;
 }
 
-/** A condition as the CRD stores it (its schema has observedGeneration). */
-export type ObservedCondition = Condition & { observedGeneration?: number };
-
-/** Why an attempt did not fill the identity: the condition's reason and message. */
-export interface FillFailure {
-  reason: string;
-  message: string;
-}
-
-/** What one attempt found out: the identity to store, or why not. */
-type Decision = { fill: IdentityResult } | { failure: FillFailure };
-
 /** Per ForeignCluster: the failures (and the pending retry) of one spec generation. */
 interface FillState {
   /** metadata.generation the failures were counted for. */
@@ -60,27 +55,6 @@ interface FillState {
   running: boolean;
   /** The spec changed while an attempt was running: go again as soon as it ends. */
   again: boolean;
-}
-
-export function needsIdentity(fc: ForeignCluster): boolean {
-  return Boolean(fc.spec?.authUrl) && !fc.spec.clusterIdentity?.clusterID && !fc.metadata.deletionTimestamp;
-}
-
-/** metadata.generation: bumped by the API server on every spec change (not status, not metadata). */
-export function generationOf(fc: ForeignCluster): number | undefined {
-  const g = fc.metadata.generation;
-  return typeof g === 'number' ? g : undefined;
-}
-
-/** The conditions with ours replaced (merge patch replaces the whole list). */
-export function withCondition(
-  existing: ObservedCondition[] | undefined,
-  next: ObservedCondition,
-): ObservedCondition[] {
-  const others = (existing ?? []).filter((c) => c.type !== next.type);
-  const prev = existing?.find((c) => c.type === next.type);
-  const keepTime = prev && prev.status === next.status && prev.lastTransitionTime;
-  return [...others, { ...next, lastTransitionTime: keepTime || new Date().toISOString() }];
 }
 
 export class IdentityFiller {
@@ -175,8 +149,12 @@ export class IdentityFiller {
         state.generation = generationOf(fc);
         state.failures = 0;
       }
-      const decision = await this.decide(fc);
-      const failure = 'fill' in decision ? await this.storeIdentity(fc, decision.fill) : decision.failure;
+      const outcome: FetchOutcome = await this.fetcher.fetch(fc.spec.authUrl).then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      );
+      const decision = judgeIdsAnswer(fc.spec.authUrl, outcome, this.opts.ownClusterId);
+      const failure = 'fill' in decision ? await this.fill(fc, decision.fill) : decision.failure;
       if (!failure) {
         this.states.delete(name);
         return 'filled';
@@ -203,68 +181,22 @@ export class IdentityFiller {
     );
   }
 
-  /** Asks the authUrl's /ids and judges the answer; writes nothing. */
-  private async decide(fc: ForeignCluster): Promise<Decision> {
-    const authUrl = fc.spec.authUrl;
-    let found: IdentityResult;
-    try {
-      found = await this.fetcher.fetch(authUrl);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      return {
-        failure: { reason: typeof code === 'string' ? code : 'FetchFailed', message: errorMessage(err) },
-      };
-    }
-    const id = found.identity.clusterId;
-    if (id === this.opts.ownClusterId) {
-      return {
-        failure: {
-          reason: 'LocalCluster',
-          message: `${authUrl} is this cluster itself (cluster id ${id}); point authUrl at another cluster`,
-        },
-      };
-    }
-    return { fill: found };
-  }
-
   /** Writes the identity into spec (guarded by resourceVersion), then the True condition. */
-  private async storeIdentity(fc: ForeignCluster, found: IdentityResult): Promise<FillFailure | undefined> {
+  private async fill(fc: ForeignCluster, found: IdentityResult): Promise<FillFailure | undefined> {
     const name = fc.metadata.name ?? '';
-    const { identity } = found;
     let stored: ForeignCluster;
     try {
-      stored = await this.liqo.foreignClusters.patch(name, {
-        metadata: {
-          resourceVersion: fc.metadata.resourceVersion,
-          labels: { [LABEL_CLUSTER_ID]: identity.clusterId },
-          annotations: { [ANNOTATION_CERT_FINGERPRINT]: found.certificateSha256 },
-        },
-        spec: {
-          clusterIdentity: {
-            clusterID: identity.clusterId,
-            ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
-          },
-          ...(identity.guestNamespace ? { namespace: identity.guestNamespace } : {}),
-          trustMode: found.trustMode,
-        },
-      });
+      stored = await storeIdentity(this.liqo.foreignClusters, fc, found);
     } catch (err) {
       return { reason: 'UpdateRefused', message: `cannot store the identity: ${errorMessage(err)}` };
     }
-    await this.writeCondition(
-      name,
-      generationOf(stored),
-      {
-        type: CONDITION_IDENTITY_RESOLVED,
-        status: 'True',
-        reason: found.trustMode,
-        message: `identity of cluster ${identity.clusterId} read from ${fc.spec.authUrl}/ids`,
-      },
-      // the first answer pins id and certificate (SPEC §"Security")
-      { pinnedIdentity: pinFrom(observedFrom(found)) },
-    );
+    const { condition, alsoStatus } = resolvedCondition(fc.spec.authUrl, found, new Date());
+    await this.writeCondition(name, generationOf(stored), condition, alsoStatus);
     this.opts.metrics?.foreignClusterWrites.inc({ type: fc.spec.discoveryType ?? 'Manual', action: 'fill' });
-    this.opts.log.info({ foreignCluster: name, clusterId: identity.clusterId }, 'filled identity from /ids');
+    this.opts.log.info(
+      { foreignCluster: name, clusterId: found.identity.clusterId },
+      'filled identity from /ids',
+    );
     return undefined;
   }
 
@@ -284,53 +216,21 @@ export class IdentityFiller {
       'identity not filled; will retry',
     );
     this.retryLater(name, state, delayMs);
-    await this.writeCondition(name, generationOf(fc), {
-      type: CONDITION_IDENTITY_RESOLVED,
-      status: 'False',
-      reason: failure.reason,
-      message: `${failure.message}; next try at ${retryAt}, or at once when the spec changes`,
-    }).catch((err: unknown) =>
-      this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write status'),
+    await this.writeCondition(name, generationOf(fc), notResolvedCondition(failure, retryAt)).catch(
+      (err: unknown) =>
+        this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write status'),
     );
   }
 
-  /**
-   * Sets our condition for the spec `generation` the attempt saw; an attempt overtaken by an
-   * edit writes nothing (the edit's own attempt follows at once).
-   */
-  private async writeCondition(
+  private writeCondition(
     name: string,
     generation: number | undefined,
     condition: ObservedCondition,
     alsoStatus: Record<string, unknown> = {},
   ): Promise<void> {
-    const fresh = await this.liqo.foreignClusters.get(name);
-    if (!fresh) return;
-    if (generation !== undefined && generationOf(fresh) !== generation) {
-      this.opts.log.debug({ foreignCluster: name, generation }, 'spec changed meanwhile; result not written');
-      return;
-    }
-    await this.liqo.foreignClusters.patchStatus(name, {
-      status: {
-        ...alsoStatus,
-        conditions: withCondition(fresh.status?.conditions, {
-          ...condition,
-          ...(generation !== undefined ? { observedGeneration: generation } : {}),
-        }),
-      },
+    return writeIdentityCondition(this.liqo.foreignClusters, name, generation, condition, alsoStatus, {
+      log: this.opts.log,
+      events: this.opts.events,
     });
-    const before = fresh.status?.conditions?.find((c) => c.type === condition.type)?.status;
-    if (before !== condition.status) {
-      const resolved = condition.status === 'True';
-      await this.opts
-        .events?.(fresh, {
-          type: resolved ? 'Normal' : 'Warning',
-          reason: resolved ? 'IdentityResolved' : 'IdentityNotResolved',
-          message: resolved ? (condition.message ?? '') : `${condition.reason}: ${condition.message ?? ''}`,
-        })
-        .catch((err: unknown) =>
-          this.opts.log.warn({ foreignCluster: name, err: errorMessage(err) }, 'cannot write Event'),
-        );
-    }
   }
 }
