@@ -37,6 +37,10 @@ export interface InstallOptions extends GlobalOptions {
   dryRun?: DryRunMode;
   output?: string;
   force?: boolean;
+  /** KEP-2149: write ClusterProperty cluster.clusterset.k8s.io from our id when there is none. */
+  publishClusterProperty?: boolean;
+  /** KEP-4322: the namespace where the agent keeps one ClusterProfile per ForeignCluster. */
+  clusterProfiles?: string;
 }
 
 export interface UninstallOptions extends GlobalOptions {
@@ -91,6 +95,17 @@ export const installCommand: OneStepCommandModule<InstallOptions> = {
           describe: 'Register a webhook running outside the cluster at this https base URL (sandboxes)',
         })
         .option('ca-file', { type: 'string', describe: "With --webhook-url: the webhook's CA (PEM)" })
+        .option('publish-cluster-property', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Write ClusterProperty cluster.clusterset.k8s.io (about.k8s.io, KEP-2149) from the cluster id when none exists (never overwrites)',
+        })
+        .option('cluster-profiles', {
+          type: 'string',
+          describe:
+            'Have the agent keep one ClusterProfile (multicluster.x-k8s.io, KEP-4322) per ForeignCluster in this existing namespace',
+        })
         .option('force', {
           type: 'boolean',
           default: false,
@@ -178,6 +193,7 @@ async function installObjects(opts: InstallOptions) {
       : {}),
     ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
     ...(caBundle ? { caBundle } : {}),
+    ...(opts.clusterProfiles !== undefined ? { clusterProfilesNamespace: opts.clusterProfiles } : {}),
   });
   return { plan: planInstall(objects), caBundle };
 }
@@ -223,6 +239,10 @@ export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<v
     },
   );
   await installer.install(plan, defaultClusterConfig());
+  if (opts.publishClusterProperty) {
+    const { publishClusterProperty } = await import('../install/cluster-property.js');
+    await publishClusterProperty(resources, io, mode);
+  }
   if (mode === 'none') io.stderr.write('liqo-discovery installed\n');
 }
 

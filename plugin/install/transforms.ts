@@ -2,6 +2,7 @@
 // returns changed copies, so the dry run prints exactly what a real install sends.
 import type { V1Container } from '@kubernetes/client-node';
 import { UserError } from '../global.js';
+import { enableClusterProfiles } from './cluster-profiles.js';
 import {
   AGENT_NAME_LABEL,
   copyObjects,
@@ -35,6 +36,8 @@ export interface InstallSettings {
   webhookUrl?: string;
   /** PEM CA to put in the webhook configurations (for --webhook-url, or the in-cluster CA). */
   caBundle?: string;
+  /** --cluster-profiles: the namespace where the agent keeps ClusterProfiles (KEP-4322). */
+  clusterProfilesNamespace?: string;
 }
 
 function containersOf(o: WorkloadObject): V1Container[] {
@@ -136,6 +139,7 @@ export function configure(objects: ManifestObject[], s: InstallSettings): Manife
   if (s.idsPort !== undefined) out = setAgentIdsPort(out, s.idsPort);
   if (s.agentHealthPort !== undefined) out = setAgentHealthPort(out, s.agentHealthPort);
   if (s.agentNodeSelector) out = setAgentNodeSelector(out, s.agentNodeSelector);
+  if (s.clusterProfilesNamespace) out = enableClusterProfiles(out, s.clusterProfilesNamespace);
   if (s.webhookUrl) out = pointWebhooksAtUrl(out, s.webhookUrl);
   if (s.caBundle) out = setCaBundle(out, s.caBundle);
   return out;
