@@ -9,20 +9,33 @@ import {
   type ClusterConfig,
   type DiscoveryConfig,
 } from '../../shared/api/index.js';
-import type { OneStepCommandGroup, OneStepCommandModule } from '../command.js';
-import { connect, dryRunOption, dryRunSuffix, type DryRunMode, type GlobalOptions } from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { CommandContext, CommandGroup, CommandModule } from '../command.js';
+import { dryRunOption, dryRunSuffix, type DryRunMode, type GlobalOptions } from '../global.js';
 import { outputOption, printData, resourceName, type OutputFormat } from '../output/print.js';
 import { formatTable } from '../output/table.js';
 
-export interface DiscoveryStatusOptions extends GlobalOptions {
+/** What yargs parses for `discovery status`. */
+export interface DiscoveryStatusFlags extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export interface DiscoverySwitchOptions extends GlobalOptions {
+/** What `discovery status` runs from. */
+export interface DiscoveryStatusOptions {
+  output: OutputFormat;
+}
+
+/** What yargs parses for `discovery enable|disable`. */
+export interface DiscoverySwitchFlags extends GlobalOptions {
   lanDiscovery?: boolean;
   advertisement?: boolean;
   dryRun?: DryRunMode;
+}
+
+/** What `discovery enable|disable` runs from: the switches to set, already chosen. */
+export interface DiscoverySwitchOptions {
+  /** The discoveryConfig fields to write (both switches when no flag names one). */
+  patch: Pick<DiscoveryConfig, 'enableDiscovery' | 'enableAdvertisement'>;
+  dryRun: DryRunMode;
 }
 
 /** The effective settings: what the ClusterConfig says, defaults where it says nothing. */
@@ -37,18 +50,23 @@ export function effectiveDiscoveryConfig(
   >;
 }
 
-const statusCommand: OneStepCommandModule<DiscoveryStatusOptions> = {
+export const statusCommand: CommandModule<DiscoveryStatusFlags, DiscoveryStatusOptions> = {
   command: 'status',
   describe: 'Show whether LAN discovery and advertisement are enabled',
   builder: (y) => outputOption(y, ['table', 'json', 'yaml']),
+  complete: (flags) => ({ output: flags.output ?? 'table' }),
+  validate: () => undefined, // yargs' choices already bound -o
   run: runStatus,
 };
 
-export async function runStatus(opts: DiscoveryStatusOptions, io: CommandIO): Promise<void> {
-  const resources = await connect(opts, io);
+export async function runStatus(
+  opts: DiscoveryStatusOptions,
+  { io, clients }: CommandContext,
+): Promise<void> {
+  const resources = await clients.liqo();
   const cc = await resources.getClusterConfig();
   const effective = effectiveDiscoveryConfig(cc);
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') {
     return printData(io, format, { clusterConfigFound: cc !== undefined, discoveryConfig: effective });
   }
@@ -75,7 +93,8 @@ function onOff(v: boolean | undefined): string {
   return v === false ? 'disabled' : 'enabled';
 }
 
-function switchCommand(enable: boolean): OneStepCommandModule<DiscoverySwitchOptions> {
+/** `discovery enable` (enable = true) or `discovery disable`. */
+export function switchCommand(enable: boolean): CommandModule<DiscoverySwitchFlags, DiscoverySwitchOptions> {
   const word = enable ? 'enable' : 'disable';
   return {
     command: word,
@@ -89,17 +108,27 @@ function switchCommand(enable: boolean): OneStepCommandModule<DiscoverySwitchOpt
             describe: `${word} mDNS advertisement (enableAdvertisement)`,
           }),
       ),
-    run: (opts, io) => runSwitch(enable, opts, io),
+    complete: (flags) => completeSwitch(enable, flags),
+    validate: () => undefined, // every combination of the two switches means something
+    run: runSwitch,
   };
 }
 
-export async function runSwitch(enable: boolean, opts: DiscoverySwitchOptions, io: CommandIO): Promise<void> {
-  const both = !opts.lanDiscovery && !opts.advertisement;
-  const patch: DiscoveryConfig = {};
-  if (both || opts.lanDiscovery) patch.enableDiscovery = enable;
-  if (both || opts.advertisement) patch.enableAdvertisement = enable;
-  const resources = await connect(opts, io);
-  const mode = opts.dryRun ?? 'none';
+export function completeSwitch(enable: boolean, flags: DiscoverySwitchFlags): DiscoverySwitchOptions {
+  const both = !flags.lanDiscovery && !flags.advertisement;
+  const patch: DiscoverySwitchOptions['patch'] = {};
+  if (both || flags.lanDiscovery) patch.enableDiscovery = enable;
+  if (both || flags.advertisement) patch.enableAdvertisement = enable;
+  return { patch, dryRun: flags.dryRun ?? 'none' };
+}
+
+export async function runSwitch(
+  opts: DiscoverySwitchOptions,
+  { io, clients }: CommandContext,
+): Promise<void> {
+  const patch: DiscoveryConfig = { ...opts.patch };
+  const resources = await clients.liqo();
+  const mode = opts.dryRun;
   const dry = { dryRun: mode === 'server' };
   const name = resourceName(KIND_CLUSTER_CONFIG, CONFIG_GROUP, CLUSTER_CONFIG_NAME);
   const cc = await resources.getClusterConfig();
@@ -127,8 +156,8 @@ export async function runSwitch(enable: boolean, opts: DiscoverySwitchOptions, i
   io.stdout.write(`${name} patched${dryRunSuffix(mode)}\n`);
 }
 
-export const discoveryGroup: OneStepCommandGroup = {
+export const discoveryGroup: CommandGroup = {
   command: 'discovery',
   describe: 'Show or switch LAN discovery and advertisement (ClusterConfig)',
-  subcommands: [statusCommand, switchCommand(true), switchCommand(false)] as OneStepCommandModule<never>[],
+  subcommands: [statusCommand, switchCommand(true), switchCommand(false)],
 };
