@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterConfigWatch, type EffectiveDiscoveryConfig } from './cluster-config-watch.js';
 import { ClusterProfileSync } from './cluster-profiles/sync.js';
 import { ClusterIdCheck } from './cluster-property.js';
+import { DnsRegistrationPart } from './dns-registration/index.js';
 import { ensureClusterId } from './cluster-id.js';
 import { generatedClusterName, servedClusterName } from './cluster-name.js';
 import { recordEvent, type EventDetails } from './events.js';
@@ -41,6 +42,10 @@ export interface AgentOptions {
   advertiseAddresses: string[];
   authPort?: number;
   hostname?: string;
+  /** DNSRegistrations: how often the TSIG Secret and defaults are looked at (default 10 s). */
+  dnsRegistrationCheckIntervalMs?: number;
+  /** DNSRegistrations: how long a deletion waits for the records' removal (default 120 s). */
+  dnsRegistrationRemovalDeadlineMs?: number;
   searchDomainIntervalMs: number;
   gcIntervalMs: number;
   leaseName: string;
@@ -93,6 +98,7 @@ class LeaderWork {
   private readonly gc: GarbageCollector;
   private readonly clusterIdCheck: ClusterIdCheck;
   private readonly clusterProfiles: ClusterProfileSync | undefined;
+  private readonly dnsRegistrations: DnsRegistrationPart;
   private readonly onConfig = (c: EffectiveDiscoveryConfig) => void this.lan?.apply(c);
 
   constructor(
@@ -121,6 +127,21 @@ class LeaderWork {
             log: log.child({ part: 'cluster-profiles' }),
           });
     const events = (fc: ForeignCluster, event: EventDetails) => recordEvent(kube, fc, event);
+    this.dnsRegistrations = new DnsRegistrationPart(kube, config, {
+      clusterId,
+      advertiseAddresses: opts.advertiseAddresses,
+      hostname: opts.hostname ?? osHostname(),
+      authPort,
+      mayWrite,
+      events: (object, event) => recordEvent(kube, object, event),
+      ...(opts.dnsRegistrationCheckIntervalMs
+        ? { checkIntervalMs: opts.dnsRegistrationCheckIntervalMs }
+        : {}),
+      ...(opts.dnsRegistrationRemovalDeadlineMs
+        ? { removalDeadlineMs: opts.dnsRegistrationRemovalDeadlineMs }
+        : {}),
+      log: log.child({ part: 'dns-registration' }),
+    });
     const writer = new ForeignClusterWriter(kube.liqo, clusterId, metrics, {
       events,
       log: log.child({ part: 'writer' }),
@@ -164,6 +185,7 @@ class LeaderWork {
     this.gc.start();
     this.clusterIdCheck.start();
     this.clusterProfiles?.start();
+    this.dnsRegistrations.start();
   }
 
   async stop(): Promise<void> {
@@ -175,6 +197,7 @@ class LeaderWork {
       this.gc.stop(),
       this.clusterIdCheck.stop(),
       this.clusterProfiles?.stop(),
+      this.dnsRegistrations.stop(),
     ]);
   }
 }

@@ -642,6 +642,8 @@ export const dnsRegistrationSchema: JSONSchemaProps = {
           maxItems: 64,
           items: string('One record.', { maxLength: 2048 }),
         },
+        zone: string('The zone the records were last written to.'),
+        server: string('The server (host:port) they were written through.'),
         instance: string('The instance label registered.'),
         authUrl: string('The auth URL registered.'),
         lastRegistered: string('When the server last accepted the records.', { format: 'date-time' }),

@@ -184,7 +184,9 @@ export interface DnsRegistrationStatus {
   observedGeneration?: number;
   /** The records the zone holds for this cluster, one presentation-format line each. */
   records?: string[];
-  /** The instance and auth URL last registered (where the defaults came from). */
+  /** Where, under which instance and with which auth URL the records were last written. */
+  zone?: string;
+  server?: string;
   instance?: string;
   authUrl?: string;
   /** When the last successful UPDATE was answered. */

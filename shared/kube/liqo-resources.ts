@@ -12,13 +12,15 @@ import {
   DISCOVERY_GROUP,
   API_VERSION,
   KIND_CLUSTER_CONFIG,
+  KIND_DNS_REGISTRATION,
   KIND_FOREIGN_CLUSTER,
   KIND_SEARCH_DOMAIN,
   PLURAL_CLUSTER_CONFIGS,
+  PLURAL_DNS_REGISTRATIONS,
   PLURAL_FOREIGN_CLUSTERS,
   PLURAL_SEARCH_DOMAINS,
 } from '../api/constants.js';
-import type { ClusterConfig, ForeignCluster, SearchDomain } from '../api/types.js';
+import type { ClusterConfig, DnsRegistration, ForeignCluster, SearchDomain } from '../api/types.js';
 import { loadKubeConfig, type KubeconfigOptions } from './config.js';
 import { describeApiFailure } from './api-errors.js';
 
@@ -68,6 +70,7 @@ export interface LiqoResources {
   readonly foreignClusters: ResourceClient<ForeignCluster>;
   readonly searchDomains: ResourceClient<SearchDomain>;
   readonly clusterConfigs: ResourceClient<ClusterConfig>;
+  readonly dnsRegistrations: ResourceClient<DnsRegistration>;
   /** Reads ClusterConfig `liqo-configuration`, undefined when absent. */
   getClusterConfig(): Promise<ClusterConfig | undefined>;
   /** This cluster's id from ConfigMap `cluster-id`; undefined when Liqo is not installed. */
@@ -84,6 +87,7 @@ const COORDINATES = {
   ForeignCluster: { kind: KIND_FOREIGN_CLUSTER, group: DISCOVERY_GROUP, plural: PLURAL_FOREIGN_CLUSTERS },
   SearchDomain: { kind: KIND_SEARCH_DOMAIN, group: DISCOVERY_GROUP, plural: PLURAL_SEARCH_DOMAINS },
   ClusterConfig: { kind: KIND_CLUSTER_CONFIG, group: CONFIG_GROUP, plural: PLURAL_CLUSTER_CONFIGS },
+  DNSRegistration: { kind: KIND_DNS_REGISTRATION, group: DISCOVERY_GROUP, plural: PLURAL_DNS_REGISTRATIONS },
 } as const satisfies Record<string, KindCoordinates>;
 
 export async function connectLiqo(opts: LiqoClientOptions = {}): Promise<LiqoResources> {
@@ -133,6 +137,13 @@ export async function connectLiqo(opts: LiqoClientOptions = {}): Promise<LiqoRes
     mergePatchOptions,
     ctx,
   );
+  const dnsRegistrations = makeClient<DnsRegistration>(
+    custom,
+    COORDINATES.DNSRegistration,
+    base,
+    mergePatchOptions,
+    ctx,
+  );
 
   return {
     kubeConfig,
@@ -141,6 +152,7 @@ export async function connectLiqo(opts: LiqoClientOptions = {}): Promise<LiqoRes
     foreignClusters,
     searchDomains,
     clusterConfigs,
+    dnsRegistrations,
     getClusterConfig: () => clusterConfigs.get(CLUSTER_CONFIG_NAME),
     readOwnClusterId: async () => {
       const target = { kind: 'ConfigMap', name: CLUSTER_ID_CONFIGMAP, namespace: liqoNamespace };
