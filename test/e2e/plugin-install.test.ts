@@ -88,6 +88,171 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     assert.equal(r.code, 0, r.stderr);
   }
 
+  /**
+   * After a successful install: the CRDs are served with their CEL rules, the API server routes
+   * admission to the webhook's pods, the service accounts the pods run as may do what the agent
+   * and the webhook do (and not more than that in the places checked), and the ClusterConfig
+   * holds the guide's defaults.
+   */
+  async function assertWhatTheUserGets(printed: K8sObject[]): Promise<void> {
+    // CRDs: Established and names accepted, with every CEL rule of the manifest (the API server
+    // compiles x-kubernetes-validations when it accepts a CRD, so stored = compiled)
+    const celRules = (o: unknown): number =>
+      o === null || typeof o !== 'object'
+        ? 0
+        : Object.entries(o).reduce(
+            (n, [k, v]) =>
+              n + (k === 'x-kubernetes-validations' && Array.isArray(v) ? v.length : 0) + celRules(v),
+            0,
+          );
+    const crds = printed.filter((o) => o.kind === 'CustomResourceDefinition');
+    assert.ok(crds.length >= 3, 'the CRDs are part of the install');
+    for (const crd of crds) {
+      const served = await kubectlJson<
+        K8sObject & { status: { conditions: { type: string; status: string }[] } }
+      >(['get', 'crd', crd.metadata.name]);
+      const condition = (type: string) => served.status.conditions.find((c) => c.type === type)?.status;
+      assert.deepEqual(
+        [condition('Established'), condition('NamesAccepted')],
+        ['True', 'True'],
+        crd.metadata.name,
+      );
+      assert.ok(celRules(crd.spec) > 0, `${crd.metadata.name}: no CEL rule in the manifest`);
+      assert.equal(celRules(served.spec), celRules(crd.spec), `${crd.metadata.name}: CEL rules served`);
+    }
+
+    // admission reaches the webhook's pods: each configuration names the Service and its port,
+    // the Service selects the Deployment's pods and targets their HTTPS port
+    type Service = {
+      spec: { selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] };
+    };
+    type PodTemplate = {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: {
+            serviceAccountName?: string;
+            containers: { ports?: { name?: string; containerPort: number }[] }[];
+          };
+        };
+      };
+    };
+    const service = await kubectlJson<Service>(['-n', 'liqo', 'get', 'service', 'liqo-webhook']);
+    const webhookDeployment = await kubectlJson<PodTemplate>([
+      '-n',
+      'liqo',
+      'get',
+      'deployment',
+      'liqo-webhook',
+    ]);
+    const agentDaemonSet = await kubectlJson<PodTemplate>([
+      '-n',
+      'liqo',
+      'get',
+      'daemonset',
+      'liqo-discovery-agent',
+    ]);
+    const podLabels = webhookDeployment.spec.template.metadata.labels;
+    assert.ok(
+      Object.entries(service.spec.selector).every(([k, v]) => podLabels[k] === v),
+      `the Service selects ${JSON.stringify(service.spec.selector)}, the pods carry ${JSON.stringify(podLabels)}`,
+    );
+    const containerPorts = webhookDeployment.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const c = await kubectlJson<{
+        webhooks: { clientConfig: { service?: { namespace: string; name: string; port?: number } } }[];
+      }>(['get', kind, 'liqo-webhook']);
+      for (const w of c.webhooks) {
+        const ref = w.clientConfig.service;
+        assert.deepEqual([ref?.namespace, ref?.name], ['liqo', 'liqo-webhook'], kind);
+        const port = service.spec.ports.find((p) => p.port === (ref?.port ?? 443));
+        assert.ok(port, `${kind}: the Service has no port ${ref?.port}`);
+        assert.ok(
+          containerPorts.some((p) => p.name === port.targetPort || p.containerPort === port.targetPort),
+          `${kind}: the Service's target port ${port.targetPort} is no port of the webhook container`,
+        );
+      }
+    }
+
+    // RBAC: each thing the agent and the webhook do, asked as the service account its pods run as
+    const agentUser = `system:serviceaccount:liqo:${agentDaemonSet.spec.template.spec.serviceAccountName}`;
+    const webhookUser = `system:serviceaccount:liqo:${webhookDeployment.spec.template.spec.serviceAccountName}`;
+    assert.equal(agentUser, 'system:serviceaccount:liqo:liqo-discovery-agent');
+    assert.equal(webhookUser, 'system:serviceaccount:liqo:liqo-webhook');
+    // [user, verbs, resource, namespace?, subresource?, expected]
+    type Ask = [string, string, string, string?, string?, ('yes' | 'no')?];
+    const FC = 'foreignclusters.discovery.liqo.io';
+    const SD = 'searchdomains.discovery.liqo.io';
+    const asks: Ask[] = [
+      // the agent: discovered ForeignClusters and their status, SearchDomains and their status,
+      // DNSRegistrations (status, finalizer, their TSIG key by name), ClusterConfig read, its
+      // cluster id, /ids certificate and Lease, Events on cluster objects
+      [agentUser, 'get list watch create update patch delete', FC],
+      [agentUser, 'get update patch', FC, undefined, 'status'],
+      [agentUser, 'get list watch', SD],
+      [agentUser, 'get update patch', SD, undefined, 'status'],
+      [agentUser, 'get list watch update patch', 'dnsregistrations.discovery.liqo.io'],
+      [agentUser, 'get update patch', 'dnsregistrations.discovery.liqo.io', undefined, 'status'],
+      [agentUser, 'update', 'dnsregistrations.discovery.liqo.io', undefined, 'finalizers'],
+      [agentUser, 'get list watch', 'secrets/liqo-dns-tsig', 'liqo'],
+      [agentUser, 'get list watch', 'clusterconfigs.config.liqo.io'],
+      [agentUser, 'create', 'configmaps', 'liqo'],
+      [agentUser, 'get update', 'configmaps/cluster-id', 'liqo'],
+      [agentUser, 'create', 'secrets', 'liqo'],
+      [agentUser, 'get update', 'secrets/liqo-agent-ids-tls', 'liqo'],
+      [agentUser, 'create', 'leases.coordination.k8s.io', 'liqo'],
+      [agentUser, 'get update', 'leases.coordination.k8s.io/liqo-discovery-agent', 'liqo'],
+      [agentUser, 'create get update', 'events', 'default'],
+      // the webhook: its cross-object caches, its caBundle, its CA Secret
+      [webhookUser, 'get list watch', FC],
+      [webhookUser, 'get list watch', SD],
+      [webhookUser, 'get patch', 'mutatingwebhookconfigurations.admissionregistration.k8s.io/liqo-webhook'],
+      [webhookUser, 'get patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io/liqo-webhook'],
+      [webhookUser, 'create', 'secrets', 'liqo'],
+      [webhookUser, 'get update', 'secrets/liqo-webhook-tls', 'liqo'],
+      // and not more, where it would matter
+      [agentUser, 'patch update', 'clusterconfigs.config.liqo.io', undefined, undefined, 'no'],
+      [agentUser, 'list get', 'secrets', 'liqo', undefined, 'no'],
+      [webhookUser, 'create update patch delete', FC, undefined, undefined, 'no'],
+      [webhookUser, 'get', 'secrets/liqo-agent-ids-tls', 'liqo', undefined, 'no'],
+      [
+        webhookUser,
+        'patch',
+        'validatingwebhookconfigurations.admissionregistration.k8s.io/other',
+        undefined,
+        undefined,
+        'no',
+      ],
+    ];
+    const checks = asks.flatMap(([user, verbs, resource, namespace, subresource, expected = 'yes']) =>
+      verbs.split(' ').map((verb) => async () => {
+        const args = ['auth', 'can-i', verb, resource, `--as=${user}`];
+        if (namespace) args.push('-n', namespace);
+        if (subresource) args.push(`--subresource=${subresource}`);
+        const answer = (await cp.kubectl(args)).stdout.trim();
+        return answer === expected
+          ? undefined
+          : `${user.split(':').at(-1)} ${verb} ${resource}${subresource ? `/${subresource}` : ''}${namespace ? ` -n ${namespace}` : ''}: ${answer}, expected ${expected}`;
+      }),
+    );
+    // four kubectl processes at a time: one each would load the machine for nothing
+    const answers: (string | undefined)[] = [];
+    const worker = async () => {
+      for (let check = checks.shift(); check; check = checks.shift()) answers.push(await check());
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    assert.deepEqual(answers.filter(Boolean), [], 'RBAC');
+
+    // the ClusterConfig the agent reads: the guide's defaults (the run before made it, the
+    // guide's commands turned discovery off and on again; install left it alone)
+    const config = await kubectlJson<{ spec: { discoveryConfig: unknown } }>([
+      'get',
+      'clusterconfig',
+      'liqo-configuration',
+    ]);
+    assert.deepEqual(config.spec.discoveryConfig, DISCOVERY_CONFIG_DEFAULTS);
+  }
+
   before(async () => {
     [cp, plugin] = await Promise.all([startControlPlane(), installPluginOnPath()]);
     webhookUrl = `https://127.0.0.1:${await freePort()}`;
@@ -185,7 +350,7 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     // progress came as it happened: the CRDs, the rollout, the pod's state
-    assert.match(r.stderr, /waiting for 3 CustomResourceDefinitions to be established/);
+    assert.match(r.stderr, /waiting for 4 CustomResourceDefinitions to be established/);
     assert.match(r.stderr, /deployment\.apps\/liqo-webhook: waiting for the controller/);
     assert.match(r.stderr, /^ {2}pod liqo-webhook-standin: ErrImagePull/m);
     assert.doesNotMatch(r.stdout, /webhookconfiguration/);
@@ -233,7 +398,7 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     assert.equal(gone.code, 0, gone.stderr);
   });
 
-  it('once the webhook is available: registers it with the CA of its Secret; --dry-run=client -o yaml is what the API server then holds', async () => {
+  it('once the webhook is available: registers it with the CA of its Secret; --dry-run=client -o yaml is what the API server then holds; CRDs served with their CEL rules, admission routed to the pods, RBAC for what the agent and webhook do', async () => {
     const flags = ['--image', TEST_IMAGE, '--image-pull-policy', 'Never', '--ids-port', '31443'];
     const running = liqo(['install', ...flags, '--timeout', '60s']);
     const ca = createCertificateAuthority({ commonName: 'liqo-webhook-ca-test' });
@@ -324,6 +489,11 @@ describe('kubectl liqo install / uninstall (e2e)', function () {
     const container = agentOnServer.spec.template.spec.containers[0]!;
     assert.deepEqual([container.image, container.imagePullPolicy], [TEST_IMAGE, 'Never']);
     assert.ok(container.args.includes('--ids-port=31443'));
+
+    // What the user gets, read from the objects that decide it: there is no kubelet here, so
+    // no pod of ours runs; test/cluster/install.test.ts runs the real pods on a real node (Running
+    // and Ready under these service accounts, admission through the Service, the guide's steps).
+    await assertWhatTheUserGets(printed);
 
     const v = await liqo(['version', '-o', 'json']);
     assert.equal(v.code, 0, v.stderr);
