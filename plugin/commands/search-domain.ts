@@ -16,34 +16,57 @@ import {
   OBJECT_NAME_ACCEPTED,
   suggestObjectName,
 } from '../../shared/rules/object-name.js';
-import type { OneStepCommandGroup, OneStepCommandModule } from '../command.js';
-import {
-  connect,
-  dryRunOption,
-  dryRunSuffix,
-  UserError,
-  type DryRunMode,
-  type GlobalOptions,
-} from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { CommandContext, CommandGroup, CommandModule } from '../command.js';
+import { dryRunOption, dryRunSuffix, UserError, type DryRunMode, type GlobalOptions } from '../global.js';
 import { asList, outputOption, printData, resourceName, type OutputFormat } from '../output/print.js';
 import { summarizeSearchDomain } from '../output/status-summary.js';
 import { age, cell, formatTable } from '../output/table.js';
 
-export interface SearchDomainAddOptions extends GlobalOptions {
+/** What yargs parses for `search-domain add`. */
+export interface SearchDomainAddFlags extends GlobalOptions {
   domain: string;
   autojoin?: boolean;
   name?: string;
   dryRun?: DryRunMode;
   output?: OutputFormat;
 }
-export interface SearchDomainListOptions extends GlobalOptions {
+
+/** What `search-domain add` runs from. */
+export interface SearchDomainAddOptions {
+  /** As given, trimmed (spec.domain). */
+  domain: string;
+  /** The object name: --name, or made from the domain. */
+  name: string;
+  /** Whether the name came from --name (the refusal then names that flag). */
+  nameGiven: boolean;
+  autojoin: boolean;
+  dryRun: DryRunMode;
+  output: OutputFormat;
+}
+
+/** What yargs parses for `search-domain list`. */
+export interface SearchDomainListFlags extends GlobalOptions {
   output?: OutputFormat;
 }
-export interface SearchDomainRemoveOptions extends GlobalOptions {
+
+/** What `search-domain list` runs from. */
+export interface SearchDomainListOptions {
+  output: OutputFormat;
+}
+
+/** What yargs parses for `search-domain remove`. */
+export interface SearchDomainRemoveFlags extends GlobalOptions {
   name: string;
   ignoreNotFound?: boolean;
   dryRun?: DryRunMode;
+}
+
+/** What `search-domain remove` runs from. */
+export interface SearchDomainRemoveOptions {
+  /** The object name, or the domain (run() then finds the SearchDomain by its domain). */
+  name: string;
+  ignoreNotFound: boolean;
+  dryRun: DryRunMode;
 }
 
 const sdName = (name: string | undefined) => resourceName(KIND_SEARCH_DOMAIN, DISCOVERY_GROUP, name);
@@ -53,7 +76,7 @@ export function searchDomainName(domain: string): string {
   return domain.trim().replace(/\.$/, '').toLowerCase();
 }
 
-const addCommand: OneStepCommandModule<SearchDomainAddOptions> = {
+export const addCommand: CommandModule<SearchDomainAddFlags, SearchDomainAddOptions> = {
   command: 'add <domain>',
   describe: 'Search a DNS domain for clusters (creates a SearchDomain)',
   builder: (y) =>
@@ -70,18 +93,33 @@ const addCommand: OneStepCommandModule<SearchDomainAddOptions> = {
       ),
       ['table', 'json', 'yaml', 'name'],
     ),
+  complete: completeAdd,
+  validate: validateAdd,
   run: runAdd,
 };
 
-export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promise<void> {
-  const domain = opts.domain.trim();
-  if (!domain) throw new UserError('search-domain add: the domain is empty (e.g. example.com)');
-  const name = opts.name ?? searchDomainName(domain);
-  checkDomainAndName(domain, name, opts.name !== undefined);
-  const autojoin = opts.autojoin ?? false;
-  const mode = opts.dryRun ?? 'none';
+export function completeAdd(flags: SearchDomainAddFlags): SearchDomainAddOptions {
+  const domain = String(flags.domain ?? '').trim();
+  return {
+    domain,
+    name: flags.name ?? searchDomainName(domain),
+    nameGiven: flags.name !== undefined,
+    autojoin: flags.autojoin ?? false,
+    dryRun: flags.dryRun ?? 'none',
+    output: flags.output ?? 'table',
+  };
+}
+
+export function validateAdd(opts: SearchDomainAddOptions): void {
+  if (!opts.domain) throw new UserError('search-domain add: the domain is empty (e.g. example.com)');
+  checkDomainAndName(opts.domain, opts.name, opts.nameGiven);
+}
+
+export async function runAdd(opts: SearchDomainAddOptions, { io, clients }: CommandContext): Promise<void> {
+  const { domain, name, autojoin } = opts;
+  const mode = opts.dryRun;
   const dry = { dryRun: mode === 'server' };
-  const resources = await connect(opts, io);
+  const resources = await clients.liqo();
   const existing = await resources.searchDomains.get(name);
   let result: SearchDomain;
   let verb: string;
@@ -106,7 +144,7 @@ export async function runAdd(opts: SearchDomainAddOptions, io: CommandIO): Promi
         : await resources.searchDomains.patch(name, patch, dry);
     verb = 'configured';
   }
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, result);
   io.stdout.write(format === 'name' ? `${sdName(name)}\n` : `${sdName(name)} ${verb}${dryRunSuffix(mode)}\n`);
 }
@@ -149,19 +187,21 @@ function checkClientSide(sd: SearchDomain): SearchDomain {
   return defaulted;
 }
 
-const listCommand: OneStepCommandModule<SearchDomainListOptions> = {
+export const listCommand: CommandModule<SearchDomainListFlags, SearchDomainListOptions> = {
   command: 'list',
   describe: 'List the SearchDomains and what was last found in each',
   builder: (y) => outputOption(y, ['table', 'wide', 'json', 'yaml', 'name']),
+  complete: (flags) => ({ output: flags.output ?? 'table' }),
+  validate: () => undefined, // yargs' choices already bound -o
   run: runList,
 };
 
-export async function runList(opts: SearchDomainListOptions, io: CommandIO): Promise<void> {
-  const resources = await connect(opts, io);
+export async function runList(opts: SearchDomainListOptions, { io, clients }: CommandContext): Promise<void> {
+  const resources = await clients.liqo();
   const items = (await resources.searchDomains.list()).sort((a, b) =>
     (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
   );
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, asList(items));
   if (format === 'name') {
     for (const sd of items) io.stdout.write(`${sdName(sd.metadata.name)}\n`);
@@ -191,7 +231,7 @@ export async function runList(opts: SearchDomainListOptions, io: CommandIO): Pro
   io.stdout.write(formatTable(headers, rows));
 }
 
-const removeCommand: OneStepCommandModule<SearchDomainRemoveOptions> = {
+export const removeCommand: CommandModule<SearchDomainRemoveFlags, SearchDomainRemoveOptions> = {
   command: 'remove <name>',
   describe: 'Stop searching a domain (deletes the SearchDomain; WAN ForeignClusters it owns go with it)',
   builder: (y) =>
@@ -208,13 +248,33 @@ const removeCommand: OneStepCommandModule<SearchDomainRemoveOptions> = {
           describe: 'Succeed when it does not exist',
         }),
     ),
+  complete: completeRemove,
+  validate: validateRemove,
   run: runRemove,
 };
 
-export async function runRemove(opts: SearchDomainRemoveOptions, io: CommandIO): Promise<void> {
-  const resources = await connect(opts, io);
-  const mode = opts.dryRun ?? 'none';
-  const name = opts.name.trim();
+export function completeRemove(flags: SearchDomainRemoveFlags): SearchDomainRemoveOptions {
+  return {
+    name: String(flags.name ?? '').trim(),
+    ignoreNotFound: flags.ignoreNotFound ?? false,
+    dryRun: flags.dryRun ?? 'none',
+  };
+}
+
+/** Any name may exist (run() says when none does); an empty one would address no object. */
+export function validateRemove(opts: SearchDomainRemoveOptions): void {
+  if (!opts.name) {
+    throw new UserError('search-domain remove: the name is empty (see "kubectl liqo search-domain list")');
+  }
+}
+
+export async function runRemove(
+  opts: SearchDomainRemoveOptions,
+  { io, clients }: CommandContext,
+): Promise<void> {
+  const resources = await clients.liqo();
+  const mode = opts.dryRun;
+  const name = opts.name;
   let existed: boolean;
   if (mode === 'client') existed = (await resources.searchDomains.get(name)) !== undefined;
   else existed = await resources.searchDomains.delete(name, { dryRun: mode === 'server' });
@@ -224,7 +284,7 @@ export async function runRemove(opts: SearchDomainRemoveOptions, io: CommandIO):
       (sd) => searchDomainName(sd.spec?.domain ?? '') === searchDomainName(name),
     );
     if (byDomain?.metadata.name) {
-      return runRemove({ ...opts, name: byDomain.metadata.name }, io);
+      return runRemove({ ...opts, name: byDomain.metadata.name }, { io, clients });
     }
     if (opts.ignoreNotFound) return;
     throw new UserError(`SearchDomain "${name}" not found (see "kubectl liqo search-domain list")`);
@@ -232,8 +292,8 @@ export async function runRemove(opts: SearchDomainRemoveOptions, io: CommandIO):
   io.stdout.write(`${sdName(name)} deleted${dryRunSuffix(mode)}\n`);
 }
 
-export const searchDomainGroup: OneStepCommandGroup = {
+export const searchDomainGroup: CommandGroup = {
   command: 'search-domain',
   describe: 'Manage the DNS domains searched for clusters (SearchDomains)',
-  subcommands: [addCommand, listCommand, removeCommand] as OneStepCommandModule<never>[],
+  subcommands: [addCommand, listCommand, removeCommand],
 };
