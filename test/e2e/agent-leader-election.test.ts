@@ -157,6 +157,9 @@ describe('leader election: a paused leader never writes alongside the new one', 
     const bWrites = writes(logB);
     assert.ok(aWrites.length > 0 && bWrites.length > 0);
     assert.ok(at(aWrites.at(-1)!) < at(bWrites[0]!), 'all of a’s writes came before b’s first');
+    // Not a speed bound: the agent asks its renew deadline synchronously just before logging each
+    // write (withGuardedWrites), so load cannot move a 'write' line past it — only a write made
+    // without a fresh renewal (the bug this catches) can be there.
     assert.ok(
       at(aWrites.at(-1)!) < lastRenewalOfA + (LEASE_SECONDS * 1000 * 2) / 3,
       'within the renew deadline',
