@@ -9,6 +9,7 @@ import type { CommandIO } from '../io.js';
 import { completionCommand } from './completion.js';
 import { discoverCommand } from './discover.js';
 import { discoveryGroup } from './discovery.js';
+import { dnsRegistrationGroup } from './dns-registration.js';
 import { idsCommand } from './ids.js';
 import { installCommand, uninstallCommand } from './install.js';
 import { joinCommand } from './join.js';
@@ -49,6 +50,7 @@ export const COMMANDS: (AnyCommandModule | CommandGroup)[] = [
   idsCommand,
   discoveryGroup,
   searchDomainGroup,
+  dnsRegistrationGroup,
   installCommand,
   uninstallCommand,
   completionCommand,
