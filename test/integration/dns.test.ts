@@ -521,6 +521,7 @@ describe('DNS-SD record helpers', () => {
     ];
     let aFirst = 0;
     for (let i = 0; i < 2000; i++) if (orderSrvRecords(records, random)[0]?.name === 'a') aFirst++;
+    // a count of draws from a seeded generator (deterministic), not a time
     assert.ok(aFirst > 850 && aFirst < 1150, `a first ${aFirst} of 2000`);
   });
 

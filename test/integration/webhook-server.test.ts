@@ -27,6 +27,13 @@ function silent() {
 }
 
 /** A pino destination that keeps the lines and lets a test wait for one. */
+/**
+ * The only bound on waiting for a log line or a served certificate: the suite's mocha timeout
+ * (no shorter deadline of their own). It is below the 60 s certificate poll interval the
+ * reload tests set, so a reload seen in time came from the file watch.
+ */
+const SUITE_TIMEOUT_MS = 30_000;
+
 function capturedLog() {
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: () => void }> = [];
@@ -40,7 +47,7 @@ function capturedLog() {
       }
     },
   };
-  const waitFor = (msg: string, timeoutMs = 10_000) =>
+  const waitFor = (msg: string, timeoutMs = SUITE_TIMEOUT_MS) =>
     new Promise<void>((resolve, reject) => {
       const seen = lines.length;
       if (lines.some((l) => l.msg === msg)) return resolve();
@@ -75,7 +82,12 @@ function serialOf(certPem: string): string {
   return new X509Certificate(certPem).serialNumber;
 }
 
-async function waitForSerial(port: number, caPem: string, serial: string, timeoutMs = 15_000): Promise<void> {
+async function waitForSerial(
+  port: number,
+  caPem: string,
+  serial: string,
+  timeoutMs = SUITE_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -87,7 +99,7 @@ async function waitForSerial(port: number, caPem: string, serial: string, timeou
 }
 
 describe('webhook server', function () {
-  this.timeout(30_000);
+  this.timeout(SUITE_TIMEOUT_MS);
   let pki: TestPki;
 
   before(async () => {
