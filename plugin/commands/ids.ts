@@ -1,14 +1,14 @@
 // kubectl liqo ids <authUrl>: the remote identity, its trust and certificate — the guide's
 // `curl --insecure https://<address>:<port>/ids`, with the TLS facts curl hides.
 import type { IdentityResult } from '../../shared/lookup/types.js';
-import type { OneStepCommandModule } from '../command.js';
+import type { CommandContext, CommandModule } from '../command.js';
 import { parseDuration, type GlobalOptions } from '../global.js';
 import { fetchIdentityOrFail } from '../identity.js';
-import type { CommandIO } from '../io.js';
 import { stdoutColors } from '../output/color.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
 
-export interface IdsOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface IdsFlags extends GlobalOptions {
   authUrl: string;
   timeout?: string;
   strict?: boolean;
@@ -16,7 +16,19 @@ export interface IdsOptions extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const idsCommand: OneStepCommandModule<IdsOptions> = {
+/** What run() works from. */
+export interface IdsOptions {
+  authUrl: string;
+  /** Bound on the whole request. */
+  timeoutMs: number;
+  strict: boolean;
+  /** PEM file with extra CAs; read by run(), whose error names it. */
+  caFile?: string;
+  output: OutputFormat;
+  color: boolean;
+}
+
+export const idsCommand: CommandModule<IdsFlags, IdsOptions> = {
   command: 'ids <authUrl>',
   describe: "Show a cluster's identity (GET <authUrl>/ids), trust and certificate fingerprint",
   builder: (y) =>
@@ -32,8 +44,27 @@ export const idsCommand: OneStepCommandModule<IdsOptions> = {
         .option('ca-file', { type: 'string', describe: 'PEM file with extra CA certificates to trust' }),
       ['table', 'json', 'yaml'],
     ),
+  complete,
+  validate,
   run,
 };
+
+export function complete(flags: IdsFlags): IdsOptions {
+  return {
+    authUrl: String(flags.authUrl),
+    timeoutMs: parseDuration(flags.timeout ?? '5s', '--timeout') ?? 5000,
+    strict: flags.strict ?? false,
+    ...(flags.caFile ? { caFile: flags.caFile } : {}),
+    output: flags.output ?? 'table',
+    color: flags.color ?? true,
+  };
+}
+
+/**
+ * Nothing to check here: the URL is judged by the /ids look-up itself, whose one-line error
+ * names it (shared/lookup/ids.ts), and --timeout was parsed by complete().
+ */
+export function validate(_opts: IdsOptions): void {}
 
 export function identityReport(r: IdentityResult): Record<string, unknown> {
   return {
@@ -48,13 +79,14 @@ export function identityReport(r: IdentityResult): Record<string, unknown> {
   };
 }
 
-export async function run(opts: IdsOptions, io: CommandIO): Promise<void> {
+/** Reads /ids directly: no cluster, so ctx.clients is not used. */
+export async function run(opts: IdsOptions, { io }: CommandContext): Promise<void> {
   const result = await fetchIdentityOrFail(opts.authUrl, {
-    timeoutMs: parseDuration(opts.timeout ?? '5s', '--timeout') ?? 5000,
+    timeoutMs: opts.timeoutMs,
     ...(opts.strict ? { strict: true } : {}),
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
   });
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, identityReport(result));
   const c = stdoutColors(io, opts.color);
   const trust =

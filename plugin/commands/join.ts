@@ -2,10 +2,9 @@
 // update the ForeignCluster with join: true. Re-running it changes nothing.
 import type { ForeignCluster } from '../../shared/api/index.js';
 import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
-import type { OneStepCommandModule } from '../command.js';
+import type { CommandContext, CommandModule } from '../command.js';
 import { readForeignClusterRuleOptions } from '../admission-policy.js';
 import {
-  connect,
   debug,
   dryRunOption,
   dryRunSuffix,
@@ -21,7 +20,8 @@ import { outputOption, printData, type OutputFormat } from '../output/print.js';
 import { joinCluster, type ClientSideCheck } from '../peering.js';
 import { acceptIdentity, acceptUrl } from '../identity-accept.js';
 
-export interface JoinOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface JoinFlags extends GlobalOptions {
   target: string;
   name?: string;
   dryRun?: DryRunMode;
@@ -33,7 +33,29 @@ export interface JoinOptions extends GlobalOptions {
   acceptIdentity?: boolean;
 }
 
-export const joinCommand: OneStepCommandModule<JoinOptions> = {
+/** A URL is used as given; anything else names a ForeignCluster (by name or cluster id). */
+export type JoinTarget = { kind: 'authUrl'; authUrl: string } | { kind: 'foreignCluster'; nameOrId: string };
+
+/** What run() works from. */
+export interface JoinOptions {
+  target: JoinTarget;
+  /** --name: the ForeignCluster to create or update (default: the cluster id, or the target's). */
+  name?: string;
+  dryRun: DryRunMode;
+  /** --wait, bounded by waitTimeoutMs (--timeout). */
+  wait: boolean;
+  waitTimeoutMs: number;
+  /** --ids-timeout: bound on reading /ids. */
+  idsTimeoutMs: number;
+  caFile?: string;
+  output: OutputFormat;
+  acceptIdentity: boolean;
+  /** --request-timeout (0 = none), for reading the webhook's settings on a client dry run. */
+  requestTimeoutMs: number;
+  verbose: number;
+}
+
+export const joinCommand: CommandModule<JoinFlags, JoinOptions> = {
   command: 'join <target>',
   describe: 'Peer with a cluster: its auth URL, cluster id or ForeignCluster name',
   builder: (y) =>
@@ -63,32 +85,59 @@ export const joinCommand: OneStepCommandModule<JoinOptions> = {
       ),
       ['table', 'json', 'yaml', 'name'],
     ),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
-  const mode = opts.dryRun ?? 'none';
-  if (opts.wait && mode !== 'none') throw new UserError('--wait cannot be combined with --dry-run');
-  const waitMs = parseDuration(opts.timeout ?? '2m', '--timeout') ?? 120_000;
-  if (opts.acceptIdentity && mode !== 'none') {
+export function complete(flags: JoinFlags): JoinOptions {
+  const target = String(flags.target ?? '');
+  return {
+    target: /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
+      ? { kind: 'authUrl', authUrl: target }
+      : { kind: 'foreignCluster', nameOrId: target },
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    dryRun: flags.dryRun ?? 'none',
+    wait: flags.wait ?? false,
+    waitTimeoutMs: parseDuration(flags.timeout ?? '2m', '--timeout') ?? 120_000,
+    idsTimeoutMs: parseDuration(flags.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
+    ...(flags.caFile ? { caFile: flags.caFile } : {}),
+    output: flags.output ?? 'table',
+    acceptIdentity: flags.acceptIdentity ?? false,
+    requestTimeoutMs: parseDuration(flags.requestTimeout, '--request-timeout') ?? 0,
+    verbose: flags.verbose ?? 0,
+  };
+}
+
+export function validate(opts: JoinOptions): void {
+  if (opts.wait && opts.dryRun !== 'none') throw new UserError('--wait cannot be combined with --dry-run');
+  if (opts.acceptIdentity && opts.dryRun !== 'none') {
     throw new UserError('--accept-identity cannot be combined with --dry-run');
   }
-  const resources = await connect(opts, io);
-  const target = await resolveTarget(resources, opts.target);
-  const { foreignCluster } = target;
-  if (opts.acceptIdentity && !foreignCluster) {
+  if (opts.acceptIdentity && opts.target.kind === 'authUrl') {
     throw new UserError(
-      `--accept-identity needs the ForeignCluster's name or cluster id as target, not an auth URL (${opts.target})`,
+      `--accept-identity needs the ForeignCluster's name or cluster id as target, not an auth URL (${opts.target.authUrl})`,
     );
   }
+  if (opts.target.kind === 'foreignCluster' && opts.target.nameOrId.trim() === '') {
+    throw new UserError(
+      'join needs an auth URL (https://<host>:<port>), a cluster id or a ForeignCluster name',
+    );
+  }
+}
+
+export async function run(opts: JoinOptions, { io, clients }: CommandContext): Promise<void> {
+  const mode = opts.dryRun;
+  const resources = await clients.liqo();
+  const { authUrl: targetUrl, foreignCluster } = await resolveTarget(resources, opts.target);
   // what is accepted is the identity seen where the change was seen
-  const authUrl = opts.acceptIdentity && foreignCluster ? acceptUrl(foreignCluster) : target.authUrl;
+  const authUrl = opts.acceptIdentity && foreignCluster ? acceptUrl(foreignCluster) : targetUrl;
   const identity = await fetchIdentityOrFail(authUrl, {
-    timeoutMs: parseDuration(opts.idsTimeout ?? '5s', '--ids-timeout') ?? 5000,
+    timeoutMs: opts.idsTimeoutMs,
     ...(opts.caFile ? { caFile: opts.caFile } : {}),
   });
   if (opts.acceptIdentity && foreignCluster) {
-    return acceptAndReport(resources, foreignCluster, identity, opts, io, waitMs);
+    return acceptAndReport(resources, foreignCluster, identity, opts, io);
   }
   const clientSide = mode === 'client' ? await clientSideCheck(resources, opts, io) : undefined;
   const outcome = await joinCluster(resources, {
@@ -109,12 +158,12 @@ export async function run(opts: JoinOptions, io: CommandIO): Promise<void> {
       `Warning: ${authUrl} has an untrusted certificate${why}; recorded its SHA-256 fingerprint ${identity.certificateSha256}\n`,
     );
   }
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   let shown: ForeignCluster = outcome.foreignCluster;
   if (format === 'table')
     io.stdout.write(`${fcResourceName(outcome.name)} ${outcome.action}${dryRunSuffix(mode)}\n`);
   if (opts.wait) {
-    shown = await waitForJoined(resources, outcome.name, waitMs, io, format === 'table');
+    shown = await waitForJoined(resources, outcome.name, opts.waitTimeoutMs, io, format === 'table');
   }
   if (format === 'json' || format === 'yaml') return printData(io, format, shown);
   if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
@@ -126,7 +175,6 @@ async function acceptAndReport(
   identity: Awaited<ReturnType<typeof fetchIdentityOrFail>>,
   opts: JoinOptions,
   io: CommandIO,
-  waitMs: number,
 ): Promise<void> {
   const own = await resources.readOwnClusterId();
   if (own && identity.identity.clusterId === own) {
@@ -135,7 +183,7 @@ async function acceptAndReport(
     );
   }
   const outcome = await acceptIdentity(resources, current, identity, opts.name);
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'table') {
     io.stdout.write(
       `${fcResourceName(outcome.name)} ${outcome.action}: identity accepted (cluster ${identity.identity.clusterId}, ` +
@@ -148,7 +196,9 @@ async function acceptAndReport(
     }
   }
   let shown = outcome.foreignCluster;
-  if (opts.wait) shown = await waitForJoined(resources, outcome.name, waitMs, io, format === 'table');
+  if (opts.wait) {
+    shown = await waitForJoined(resources, outcome.name, opts.waitTimeoutMs, io, format === 'table');
+  }
   if (format === 'json' || format === 'yaml') return printData(io, format, shown);
   if (format === 'name') io.stdout.write(`${fcResourceName(outcome.name)}\n`);
 }
@@ -159,10 +209,7 @@ async function clientSideCheck(
   opts: JoinOptions,
   io: CommandIO,
 ): Promise<ClientSideCheck> {
-  const published = await readForeignClusterRuleOptions(
-    resources,
-    parseDuration(opts.requestTimeout, '--request-timeout') ?? 0,
-  );
+  const published = await readForeignClusterRuleOptions(resources, opts.requestTimeoutMs);
   debug(
     opts,
     io,
@@ -174,12 +221,13 @@ async function clientSideCheck(
   return { ...published, onWarning: (w) => io.stderr.write(`Warning: ${w}\n`) };
 }
 
-/** A URL is used as given; anything else names a ForeignCluster (by name or cluster id). */
+/** The auth URL to read /ids at, and the ForeignCluster the target names. */
 async function resolveTarget(
   resources: LiqoResources,
-  target: string,
+  joinTarget: JoinTarget,
 ): Promise<{ authUrl: string; foreignCluster?: ForeignCluster }> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return { authUrl: target };
+  if (joinTarget.kind === 'authUrl') return { authUrl: joinTarget.authUrl };
+  const target = joinTarget.nameOrId;
   const fc = await findForeignCluster(resources, target);
   if (fc?.spec?.authUrl) return { authUrl: fc.spec.authUrl, foreignCluster: fc };
   if (fc)

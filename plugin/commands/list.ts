@@ -1,30 +1,44 @@
 // kubectl liqo list: the ForeignClusters with what matters for peering.
 import type { ForeignCluster } from '../../shared/api/index.js';
-import type { OneStepCommandModule } from '../command.js';
-import { connect, type GlobalOptions } from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { CommandContext, CommandModule } from '../command.js';
+import type { GlobalOptions } from '../global.js';
 import { fcResourceName, foreignClusterId } from '../foreign-clusters.js';
 import { asList, outputOption, printData, type OutputFormat } from '../output/print.js';
 import { foreignClusterReadiness } from '../output/status-summary.js';
 import { age, cell, formatTable } from '../output/table.js';
 
-export interface ListOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface ListFlags extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const listCommand: OneStepCommandModule<ListOptions> = {
+/** What run() works from. */
+export interface ListOptions {
+  output: OutputFormat;
+}
+
+export const listCommand: CommandModule<ListFlags, ListOptions> = {
   command: 'list',
   describe: 'List the ForeignClusters (known remote clusters) and their peering state',
   builder: (y) => outputOption(y),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: ListOptions, io: CommandIO): Promise<void> {
-  const resources = await connect(opts, io);
+export function complete(flags: ListFlags): ListOptions {
+  return { output: flags.output ?? 'table' };
+}
+
+/** Nothing to check: -o is one of its choices once parsed (outputOption). */
+export function validate(_opts: ListOptions): void {}
+
+export async function run(opts: ListOptions, { io, clients }: CommandContext): Promise<void> {
+  const resources = await clients.liqo();
   const items = (await resources.foreignClusters.list()).sort((a, b) =>
     (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
   );
-  const format = opts.output ?? 'table';
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, asList(items));
   if (format === 'name') {
     for (const fc of items) io.stdout.write(`${fcResourceName(fc.metadata.name)}\n`);

@@ -6,14 +6,21 @@
 import { AGENT_LEASE_NAME, ANNOTATION_VERSION } from '../../shared/api/constants.js';
 import { RELEASE_VERSION } from '../../shared/api/release.js';
 import { WEBHOOK_CONFIGURATION } from '../install/objects.js';
-import type { OneStepCommandModule } from '../command.js';
-import { connect, kubeconfigAvailable, type GlobalOptions } from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { ClientFactory, CommandContext, CommandModule } from '../command.js';
+import type { GlobalOptions } from '../global.js';
 import { outputOption, printData, type OutputFormat } from '../output/print.js';
 
-export interface VersionOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface VersionFlags extends GlobalOptions {
   client?: boolean;
   output?: OutputFormat;
+}
+
+/** What run() works from. */
+export interface VersionOptions {
+  /** Only the client version: no cluster is asked. */
+  client: boolean;
+  output: OutputFormat;
 }
 
 export interface VersionReport {
@@ -26,7 +33,7 @@ export interface VersionReport {
 
 export const CLIENT_VERSION: string = RELEASE_VERSION;
 
-export const versionCommand: OneStepCommandModule<VersionOptions> = {
+export const versionCommand: CommandModule<VersionFlags, VersionOptions> = {
   command: 'version',
   describe: 'Print the plugin version, and the webhook and agent versions when reachable',
   builder: (y) =>
@@ -38,10 +45,20 @@ export const versionCommand: OneStepCommandModule<VersionOptions> = {
       }),
       ['table', 'json', 'yaml'],
     ),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: VersionOptions, io: CommandIO): Promise<void> {
+export function complete(flags: VersionFlags): VersionOptions {
+  return { client: flags.client ?? false, output: flags.output ?? 'table' };
+}
+
+/** Nothing to check: both flags are fully checked by their parsing. */
+export function validate(_opts: VersionOptions): void {}
+
+/** The server versions are best effort: a cluster that cannot say is "unknown", never exit 1. */
+export async function run(opts: VersionOptions, { io, clients }: CommandContext): Promise<void> {
   const report: VersionReport = {
     clientVersion: {
       version: CLIENT_VERSION,
@@ -49,8 +66,8 @@ export async function run(opts: VersionOptions, io: CommandIO): Promise<void> {
       platform: `${process.platform}/${process.arch}`,
     },
   };
-  if (!opts.client) await addServerVersions(report, opts, io);
-  const format = opts.output ?? 'table';
+  if (!opts.client) await addServerVersions(report, clients);
+  const format = opts.output;
   if (format === 'json' || format === 'yaml') return printData(io, format, report);
   io.stdout.write(`Client Version: ${report.clientVersion.version}\n`);
   if (opts.client) return;
@@ -59,15 +76,16 @@ export async function run(opts: VersionOptions, io: CommandIO): Promise<void> {
   if (report.serverError) io.stderr.write(`server versions unknown: ${report.serverError}\n`);
 }
 
-async function addServerVersions(report: VersionReport, opts: VersionOptions, io: CommandIO): Promise<void> {
-  if (!kubeconfigAvailable(opts, io.env)) {
+async function addServerVersions(report: VersionReport, clients: ClientFactory): Promise<void> {
+  if (!clients.hasKubeconfig()) {
     report.serverError = 'no kubeconfig (set KUBECONFIG or pass --kubeconfig)';
     return;
   }
   try {
-    const resources = await connect(opts, io);
+    const resources = await clients.liqo();
+    const { kubeConfig } = resources;
     const k8s = await import('@kubernetes/client-node');
-    const apps = resources.kubeConfig.makeApiClient(k8s.AppsV1Api);
+    const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
     // the webhook is a Deployment, the agent a DaemonSet
     const [deployments, daemonSets] = await Promise.all([
       apps.listNamespacedDeployment({ namespace: resources.liqoNamespace }),
@@ -90,13 +108,13 @@ async function addServerVersions(report: VersionReport, opts: VersionOptions, io
     const [webhookConfiguration, lease] = await Promise.all([
       report.webhookVersion
         ? undefined
-        : resources.kubeConfig
+        : kubeConfig
             .makeApiClient(k8s.AdmissionregistrationV1Api)
             .readValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION })
             .catch(absent),
       report.agentVersion
         ? undefined
-        : resources.kubeConfig
+        : kubeConfig
             .makeApiClient(k8s.CoordinationV1Api)
             .readNamespacedLease({ name: AGENT_LEASE_NAME, namespace: resources.liqoNamespace })
             .catch(absent),

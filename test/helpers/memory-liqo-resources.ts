@@ -13,7 +13,7 @@ import {
   DISCOVERY_API_VERSION,
   LABEL_CLUSTER_ID,
 } from '../../shared/api/constants.js';
-import type { ClusterConfig, ForeignCluster, SearchDomain } from '../../shared/api/types.js';
+import type { ClusterConfig, DnsRegistration, ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import {
   KubeApiError,
   type ListOptions,
@@ -165,7 +165,7 @@ class MemoryResourceClient<T extends StoredObject> implements ResourceClient<T> 
   }
 }
 
-/** The in-memory cluster: our three CRDs and the cluster-id ConfigMap. */
+/** The in-memory cluster: our CRDs and the cluster-id ConfigMap. */
 export class MemoryLiqoResources implements LiqoResources {
   readonly server = 'memory://liqo-resources';
   readonly liqoNamespace = DEFAULT_LIQO_NAMESPACE;
@@ -174,6 +174,7 @@ export class MemoryLiqoResources implements LiqoResources {
   readonly foreignClusters = new MemoryResourceClient<ForeignCluster>('ForeignCluster', this.requests);
   readonly searchDomains = new MemoryResourceClient<SearchDomain>('SearchDomain', this.requests);
   readonly clusterConfigs = new MemoryResourceClient<ClusterConfig>('ClusterConfig', this.requests);
+  readonly dnsRegistrations = new MemoryResourceClient<DnsRegistration>('DNSRegistration', this.requests);
   /** The cluster-id ConfigMap's value; undefined = Liqo not installed. */
   ownClusterId: string | undefined;
 
