@@ -9,7 +9,15 @@
 // (ensureSigMulticlusterCrds). Prints one line; exits 1 with one line when it cannot.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +34,10 @@ export const ABOUT_API = {
   module: 'sigs.k8s.io/about-api',
   commit: '970300d6be14f7d5509f7cfdbc1a306f095bb666',
   pseudoVersion: 'v0.0.0-20260727120759-970300d6be14',
-  vendored: join(dirname(fileURLToPath(import.meta.url)), 'third_party/about-api/about.k8s.io_clusterproperties.yaml'),
+  vendored: join(
+    dirname(fileURLToPath(import.meta.url)),
+    'third_party/about-api/about.k8s.io_clusterproperties.yaml',
+  ),
   file: 'about.k8s.io_clusterproperties.yaml',
   /** Of the upstream file, i.e. the vendored one without its leading comment header. */
   sha256: '88f290ee52e23cdc92c62f14c25f150b9b590fe295dc4df6ef43aac3040fbc23',
@@ -77,13 +88,17 @@ function clusterProfileCrd(target) {
         `\`go mod download ${CLUSTER_INVENTORY_API.module}@${CLUSTER_INVENTORY_API.version}\` can fetch it`,
     );
   }
-  const r = spawnSync(go, ['mod', 'download', '-json', `${CLUSTER_INVENTORY_API.module}@${CLUSTER_INVENTORY_API.version}`], {
-    encoding: 'utf8',
-    // outside any module: `go mod download` of an explicit version needs none
-    cwd: sigMulticlusterCacheDir(),
-    env: { ...process.env, GO111MODULE: 'on', GOFLAGS: '-mod=mod' },
-    timeout: 300_000,
-  });
+  const r = spawnSync(
+    go,
+    ['mod', 'download', '-json', `${CLUSTER_INVENTORY_API.module}@${CLUSTER_INVENTORY_API.version}`],
+    {
+      encoding: 'utf8',
+      // outside any module: `go mod download` of an explicit version needs none
+      cwd: sigMulticlusterCacheDir(),
+      env: { ...process.env, GO111MODULE: 'on', GOFLAGS: '-mod=mod' },
+      timeout: 300_000,
+    },
+  );
   let info;
   try {
     info = JSON.parse(r.stdout);
@@ -92,7 +107,9 @@ function clusterProfileCrd(target) {
   }
   if (r.status !== 0 || !info?.Dir) {
     const why = info?.Error ?? (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0];
-    throw new Error(`go mod download ${CLUSTER_INVENTORY_API.module}@${CLUSTER_INVENTORY_API.version}: ${why}`);
+    throw new Error(
+      `go mod download ${CLUSTER_INVENTORY_API.module}@${CLUSTER_INVENTORY_API.version}: ${why}`,
+    );
   }
   const bytes = readFileSync(join(info.Dir, CLUSTER_INVENTORY_API.path));
   const got = sha256(bytes);
@@ -108,7 +125,9 @@ function clusterPropertyCrd(target) {
   const upstream = stripVendorHeader(readFileSync(ABOUT_API.vendored, 'utf8'));
   const got = sha256(upstream);
   if (got !== ABOUT_API.sha256) {
-    throw new Error(`${ABOUT_API.vendored}: sha256 of the upstream part is ${got}, expected ${ABOUT_API.sha256}`);
+    throw new Error(
+      `${ABOUT_API.vendored}: sha256 of the upstream part is ${got}, expected ${ABOUT_API.sha256}`,
+    );
   }
   writeAtomically(target, upstream);
 }
