@@ -1,8 +1,7 @@
 // kubectl liqo discover: find clusters on the LAN, in the cluster's SearchDomains, in --domain
 // and at --url; read each one's /ids; print one row per cluster as it is found.
-import type { OneStepCommandModule } from '../command.js';
-import { connect, kubeconfigAvailable, parseDuration, UserError, type GlobalOptions } from '../global.js';
-import type { CommandIO } from '../io.js';
+import type { CommandContext, CommandModule } from '../command.js';
+import { parseDuration, UserError, type GlobalOptions } from '../global.js';
 import { outputOption, type OutputFormat } from '../output/print.js';
 import { runDiscover } from '../discover/run.js';
 import { normalizeSearchDomain, parseDnsServerAddress } from '../../shared/lookup/dns-records.js';
@@ -10,7 +9,8 @@ import { DNS_SD_SERVICE_PREFIX } from '../../shared/api/constants.js';
 import { selectEndpoints } from '../../shared/lookup/mdns/interfaces.js';
 import { AUTH_URL_ACCEPTED, parseAuthUrl } from '../../shared/rules/url.js';
 
-export interface DiscoverOptions extends GlobalOptions {
+/** What yargs parses. */
+export interface DiscoverFlags extends GlobalOptions {
   url?: string[];
   domain?: string[];
   dnsServer?: string;
@@ -25,7 +25,37 @@ export interface DiscoverOptions extends GlobalOptions {
   output?: OutputFormat;
 }
 
-export const discoverCommand: OneStepCommandModule<DiscoverOptions> = {
+/** What run() works from: durations in ms, defaults chosen, the environment read. */
+export interface DiscoverOptions {
+  /** --url, as given (checked by validate). */
+  urls: string[];
+  /** --domain, as given (checked by validate). */
+  domains: string[];
+  /** --dns-server host:port for the domains; undefined: the system's resolver. */
+  dnsServer: string | undefined;
+  /** --lan / --no-lan; undefined: ClusterConfig decides (and --url/--domain turn it off). */
+  lan: boolean | undefined;
+  /** --interface names or addresses for mDNS; empty: the default-route interfaces. */
+  interfaces: string[];
+  /** --timeout: the bound on the whole run (and, without --request-timeout, on each API request). */
+  timeoutMs: number;
+  /** --interval: with --watch, the time between looks at domains and URLs. */
+  intervalMs: number;
+  skipIdentity: boolean;
+  interactive: boolean;
+  join: boolean;
+  watch: boolean;
+  output: OutputFormat;
+  /** false after --no-color. */
+  color: boolean;
+  verbose: number;
+  /** Whether a kubeconfig exists: the STATUS column, -i and --join need a cluster. */
+  haveCluster: boolean;
+  /** Whether stdin and stderr are a terminal (the -i picker draws there). */
+  terminal: boolean;
+}
+
+export const discoverCommand: CommandModule<DiscoverFlags, DiscoverOptions> = {
   command: 'discover',
   describe: 'Find clusters (LAN, SearchDomains, --domain, --url) and show whether they are known or joined',
   builder: (y) =>
@@ -76,48 +106,74 @@ export const discoverCommand: OneStepCommandModule<DiscoverOptions> = {
         .example('$0 discover --domain example.com --dns-server 10.0.0.53:53', 'a DNS domain'),
       ['table', 'json', 'yaml'],
     ),
+  complete,
+  validate,
   run,
 };
 
-export async function run(opts: DiscoverOptions, io: CommandIO): Promise<void> {
-  const timeoutMs = parseDuration(opts.timeout ?? '10s', '--timeout') ?? 10_000;
-  const intervalMs = parseDuration(opts.interval ?? '30s', '--interval') ?? 30_000;
-  if (timeoutMs <= 0) throw new UserError('--timeout must be more than 0');
+/** Flags → Options; the durations parsed and the interface names read against this host's. */
+export function complete(flags: DiscoverFlags, { io, clients }: CommandContext): DiscoverOptions {
+  const interfaces = flags.interface ?? [];
+  if (interfaces.length) {
+    try {
+      selectEndpoints(interfaces); // reads the interface table only; opens nothing
+    } catch (err) {
+      throw new UserError(`--interface: ${(err as Error).message}`);
+    }
+  }
+  return {
+    urls: flags.url ?? [],
+    domains: flags.domain ?? [],
+    dnsServer: flags.dnsServer,
+    lan: flags.lan,
+    interfaces,
+    timeoutMs: parseDuration(flags.timeout ?? '10s', '--timeout') ?? 10_000,
+    intervalMs: parseDuration(flags.interval ?? '30s', '--interval') ?? 30_000,
+    skipIdentity: flags.skipIdentity ?? false,
+    interactive: flags.interactive ?? false,
+    join: flags.join ?? false,
+    watch: flags.watch ?? false,
+    output: flags.output ?? 'table',
+    color: flags.color ?? true,
+    verbose: flags.verbose ?? 0,
+    haveCluster: clients.hasKubeconfig(),
+    terminal: Boolean(io.stdin?.isTTY) && io.stderrIsTTY,
+  };
+}
+
+export function validate(opts: DiscoverOptions): void {
+  if (opts.timeoutMs <= 0) throw new UserError('--timeout must be more than 0');
   if (opts.watch && (opts.interactive || opts.join)) {
     throw new UserError('--watch cannot be combined with -i or --join');
   }
-  if (opts.interactive && (!io.stdin?.isTTY || !io.stderrIsTTY)) {
+  if (opts.interactive && !opts.terminal) {
     throw new UserError('-i needs a terminal (stdin and stderr); use --join to join without asking');
   }
   checkSourceFlags(opts);
-  if (opts.watch && intervalMs <= 0) throw new UserError('--interval must be more than 0');
-  const haveKubeconfig = kubeconfigAvailable(opts, io.env);
-  if (!haveKubeconfig && (opts.interactive || opts.join)) {
+  if (opts.watch && opts.intervalMs <= 0) throw new UserError('--interval must be more than 0');
+  if (!opts.haveCluster && (opts.interactive || opts.join)) {
     throw new UserError('-i and --join need a cluster: set KUBECONFIG or pass --kubeconfig');
   }
-  await runDiscover(opts, io, {
-    timeoutMs,
-    intervalMs,
-    // Loads the client library only when there is a kubeconfig to use.
-    connect: haveKubeconfig
-      ? () => connect({ ...opts, requestTimeout: opts.requestTimeout ?? `${timeoutMs}ms` }, io)
-      : undefined,
-  });
+}
+
+export function run(opts: DiscoverOptions, ctx: CommandContext): Promise<void> {
+  return runDiscover(opts, ctx);
 }
 
 const DNS_SERVER_ACCEPTED = 'an IP address with an optional port: 10.0.0.53, 10.0.0.53:5353 or [::1]:5353';
 
 /**
- * The values of --url, --domain, --dns-server and --interface, checked before anything is
- * searched: a value that cannot work is one line naming the flag and what it accepts, exit 1
- * (not a warning and an empty result).
+ * The values of --url, --domain and --dns-server, checked before anything is searched (the
+ * --interface names are checked by complete, against this host's interfaces): a value that
+ * cannot work is one line naming the flag and what it accepts, exit 1 (not a warning and an
+ * empty result).
  */
 function checkSourceFlags(opts: DiscoverOptions): void {
-  for (const url of opts.url ?? []) {
+  for (const url of opts.urls) {
     const parsed = parseAuthUrl(url);
     if (!parsed.ok) throw new UserError(`--url "${url}" ${parsed.problem} (accepted: ${AUTH_URL_ACCEPTED})`);
   }
-  for (const domain of opts.domain ?? []) {
+  for (const domain of opts.domains) {
     // room for the "_liqo._tcp." the DNS-SD form of the name adds
     const checked = normalizeSearchDomain(domain, DNS_SD_SERVICE_PREFIX.length + 1);
     if (!checked.ok) throw new UserError(`--domain: ${checked.message}`);
@@ -128,13 +184,6 @@ function checkSourceFlags(opts: DiscoverOptions): void {
       const why = parsed.message.replace(/^DNS server ".*?": /, '');
       const accepted = why.startsWith('expected') ? '' : ` (accepted: ${DNS_SERVER_ACCEPTED})`;
       throw new UserError(`--dns-server "${opts.dnsServer}": ${why}${accepted}`);
-    }
-  }
-  if (opts.interface?.length) {
-    try {
-      selectEndpoints(opts.interface); // reads the interface table only; opens nothing
-    } catch (err) {
-      throw new UserError(`--interface: ${(err as Error).message}`);
     }
   }
 }

@@ -7,9 +7,9 @@ import {
   type DiscoveredCluster,
 } from '../../shared/discovery/collect.js';
 import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
+import type { CommandContext } from '../command.js';
 import type { DiscoverOptions } from '../commands/discover.js';
 import { debug, UserError } from '../global.js';
-import type { CommandIO } from '../io.js';
 import { stderrColors, stdoutColors } from '../output/color.js';
 import { printData } from '../output/print.js';
 import { startSpinner } from '../output/spinner.js';
@@ -19,39 +19,33 @@ import { joinSelected, pickClusters } from './join.js';
 import { DiscoverTable, toRecord } from './render.js';
 import { watchClusters } from './watch.js';
 
-export interface DiscoverContext {
-  timeoutMs: number;
-  intervalMs: number;
-  connect: (() => Promise<LiqoResources>) | undefined;
-}
-
-export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: DiscoverContext): Promise<void> {
-  const deadline = AbortSignal.timeout(ctx.timeoutMs);
+export async function runDiscover(opts: DiscoverOptions, { io, clients }: CommandContext): Promise<void> {
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
   const errColors = stderrColors(io, opts.color);
   const note = (m: string) => io.stderr.write(`${errColors.yellow('Warning:')} ${m}\n`);
 
-  const state = await readState(ctx, note);
-  const plan = planSources(opts, state, note, ctx.timeoutMs);
+  const state = await readState(opts, clients, note);
+  const plan = planSources(opts, state, note);
   if (!plan.lan && !plan.domains.length && !plan.urls.length) {
     throw new UserError(
       'nothing to search: LAN discovery is off and there are no SearchDomains; pass --lan, --domain or --url',
     );
   }
-  debug(opts, io, 1, `discovering on ${plan.describe} (timeout ${ctx.timeoutMs} ms)`);
-  const format = opts.output ?? 'table';
+  debug(opts, io, 1, `discovering on ${plan.describe} (timeout ${opts.timeoutMs} ms)`);
+  const format = opts.output;
   const failedSources: string[] = [];
   const collectOptions: CollectOptions = {
     ...(plan.lan ? { lan: plan.lan } : {}),
     domains: plan.domains,
     ...(opts.dnsServer ? { dnsServers: [opts.dnsServer] } : {}),
     urls: plan.urls,
-    skipIdentity: opts.skipIdentity ?? false,
-    identity: { timeoutMs: Math.min(5000, ctx.timeoutMs) },
+    skipIdentity: opts.skipIdentity,
+    identity: { timeoutMs: Math.min(5000, opts.timeoutMs) },
     onSourceError: (source, message) => note(`${source}: ${message}`),
     onSourceFailed: (source) => failedSources.push(source),
   };
   if (opts.watch) {
-    return watchClusters(collectOptions, state, io, format, ctx.intervalMs, opts, sourceCounts(plan));
+    return watchClusters(collectOptions, state, io, format, opts.intervalMs, opts, sourceCounts(plan));
   }
 
   const spinner = await startSpinner(io, `Discovering on ${plan.describe}…`, true, opts.color);
@@ -93,14 +87,20 @@ export async function runDiscover(opts: DiscoverOptions, io: CommandIO, ctx: Dis
   else if (opts.interactive) await joinSelected(await pickClusters(clusters, state, io), state, io, format);
 }
 
-async function readState(ctx: DiscoverContext, note: (m: string) => void): Promise<ClusterState | undefined> {
-  if (!ctx.connect) {
+async function readState(
+  opts: DiscoverOptions,
+  clients: CommandContext['clients'],
+  note: (m: string) => void,
+): Promise<ClusterState | undefined> {
+  // without a kubeconfig the client library is never loaded
+  if (!opts.haveCluster) {
     note('no kubeconfig: discovering without a cluster, so the STATUS of each cluster cannot be shown');
     return undefined;
   }
   let resources: LiqoResources;
   try {
-    resources = await ctx.connect();
+    // no request outlives the run unless --request-timeout says otherwise
+    resources = await clients.liqo({ defaultRequestTimeoutMs: opts.timeoutMs });
   } catch (err) {
     note(`cannot show cluster status: ${(err as Error).message}`);
     return undefined;
@@ -127,10 +127,9 @@ function planSources(
   opts: DiscoverOptions,
   state: ClusterState | undefined,
   note: (m: string) => void,
-  timeoutMs: number,
 ): SourcePlan {
-  const urls = opts.url ?? [];
-  const explicitDomains = opts.domain ?? [];
+  const urls = opts.urls;
+  const explicitDomains = opts.domains;
   const explicit = urls.length > 0 || explicitDomains.length > 0;
   let lanOn: boolean;
   if (opts.lan !== undefined) lanOn = opts.lan;
@@ -158,8 +157,8 @@ function planSources(
   // the LAN settles in ~1 s, never longer than the whole run allows
   const lan = lanOn
     ? {
-        settleMs: Math.min(1000, Math.max(100, timeoutMs - 200)),
-        ...(opts.interface?.length ? { interfaces: opts.interface } : {}),
+        settleMs: Math.min(1000, Math.max(100, opts.timeoutMs - 200)),
+        ...(opts.interfaces.length ? { interfaces: opts.interfaces } : {}),
       }
     : undefined;
   const parts = [
