@@ -67,8 +67,15 @@ export async function runStatus(
   const cc = await resources.getClusterConfig();
   const effective = effectiveDiscoveryConfig(cc);
   const format = opts.output;
+  // KEP-2149: the cluster-id ConfigMap against ClusterProperty cluster.clusterset.k8s.io (unreadable: left out)
+  const { readClusterIdReport, clusterIdLines } = await import('../install/cluster-property.js');
+  const ids = await readClusterIdReport(resources).catch(() => undefined);
   if (format === 'json' || format === 'yaml') {
-    return printData(io, format, { clusterConfigFound: cc !== undefined, discoveryConfig: effective });
+    return printData(io, format, {
+      clusterConfigFound: cc !== undefined,
+      discoveryConfig: effective,
+      ...(ids ? { clusterId: ids } : {}),
+    });
   }
   if (!cc) io.stderr.write(`ClusterConfig ${CLUSTER_CONFIG_NAME} not found: showing the defaults.\n`);
   io.stdout.write(
@@ -87,6 +94,7 @@ export async function runStatus(
       ],
     ),
   );
+  for (const line of clusterIdLines(ids, resources.liqoNamespace)) io.stdout.write(`${line}\n`);
 }
 
 function onOff(v: boolean | undefined): string {
