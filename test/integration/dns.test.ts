@@ -284,8 +284,9 @@ describe('DNS-SD resolver against BIND', function () {
     assert.equal(result.searched, true, 'the server answered: searched, nothing there');
   });
 
-  it('finds all 1,000 clusters of a large zone within the default deadline', async () => {
-    const result = await resolve('big.test');
+  it('finds all 1,000 clusters of a large zone', async () => {
+    // no deadline but the mocha timeout: how fast is bench/dns.ts's question
+    const result = await resolve('big.test', { deadlineMs: 600_000 });
     assert.deepEqual(result.errors, []);
     assert.equal(result.endpoints.length, BIG_COUNT);
     const ports = new Set(result.endpoints.map((e) => e.port));
