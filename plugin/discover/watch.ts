@@ -6,6 +6,10 @@
 // it says goodbye or its records expire, not at the next round. Domains and URLs have no such
 // signals and are looked at again every --interval. A cluster is REMOVED only once no source
 // has it any more.
+//
+// The STATUS column is judged against the cluster's ForeignClusters as they are now: they are
+// followed with the repo's one Kubernetes watch (shared/kube/watch.ts), so a cluster that
+// appears after a `kubectl liqo join` elsewhere shows known/joined, not new.
 import {
   collectClusters,
   identifySighting,
@@ -13,6 +17,9 @@ import {
   type CollectOptions,
   type DiscoveredCluster,
 } from '../../shared/discovery/collect.js';
+import { DISCOVERY_API_VERSION, PLURAL_FOREIGN_CLUSTERS } from '../../shared/api/constants.js';
+import type { ForeignCluster } from '../../shared/api/types.js';
+import { watchCollection, type WatchHandle, type WatchLog } from '../../shared/kube/watch.js';
 import type { MdnsPeer } from '../../shared/lookup/types.js';
 import type { DiscoverOptions } from '../commands/discover.js';
 import type { CommandIO } from '../io.js';
@@ -68,6 +75,7 @@ export async function watchClusters(
     else io.stdout.write(`${JSON.stringify({ type: event, cluster: toRecord(c, statusOf(c, state)) })}\n`);
   });
   const { lan, onSourceFailed: _perRun, ...others } = collect;
+  const followed = state ? followForeignClusters(state, collect.onSourceError) : undefined;
   const lanWatch = lan ? await watchLan(lan, collect, board, stop.signal) : undefined;
   try {
     const hasRounds = (others.domains?.length ?? 0) > 0 || (others.urls?.length ?? 0) > 0;
@@ -118,8 +126,44 @@ export async function watchClusters(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    followed?.stop();
     await lanWatch?.stop();
   }
+}
+
+/**
+ * Keeps `state.foreignClusters` current for the STATUS of rows still to come. A failure is said
+ * once per distinct message (the watch retries with its back-off meanwhile).
+ */
+function followForeignClusters(
+  state: ClusterState,
+  warn: ((source: string, message: string) => void) | undefined,
+): WatchHandle {
+  const current = new Map(state.foreignClusters.map((fc) => [fc.metadata.name ?? '', fc]));
+  const said = new Set<string>();
+  const say = (_obj: object, msg: string) => {
+    if (said.has(msg)) return;
+    said.add(msg);
+    warn?.('ForeignClusters', msg);
+  };
+  const quiet = () => undefined;
+  const log: WatchLog = {
+    debug: quiet,
+    info: quiet,
+    warn: (obj, msg) => say(obj, `${msg}: ${String((obj as { err?: unknown }).err ?? '')}`),
+    error: (obj, msg) => say(obj, `${msg}: ${String((obj as { err?: unknown }).err ?? '')}`),
+  };
+  return watchCollection<ForeignCluster>(
+    state.resources.kubeConfig,
+    `/apis/${DISCOVERY_API_VERSION}/${PLURAL_FOREIGN_CLUSTERS}`,
+    (type, fc) => {
+      const name = fc.metadata.name ?? '';
+      if (type === 'DELETED') current.delete(name);
+      else current.set(name, fc);
+      state.foreignClusters = [...current.values()];
+    },
+    { log },
+  );
 }
 
 /** A continuous mDNS browser whose peers, once identified, hold their cluster on the board. */

@@ -25,6 +25,7 @@
 // It does use the library's Watch (the streaming request) and CustomObjectsApi (the list).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelayMs } from './backoff.js';
+import { requestTimeoutOptions } from './request-timeout.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -110,7 +111,6 @@ export function watchCollection<T extends WatchedObject>(
   /** A fresh list: what is new or changed, and DELETED for what is gone. */
   const relist = async (k8s: typeof import('@kubernetes/client-node')) => {
     const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const timeoutMs = opts.listTimeoutMs ?? 30_000;
     const list = (await custom.listClusterCustomObject(
       {
         group,
@@ -119,18 +119,7 @@ export function watchCollection<T extends WatchedObject>(
         ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
         ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
       },
-      {
-        middleware: [
-          {
-            pre: (ctx) => {
-              ctx.setSignal(AbortSignal.timeout(timeoutMs));
-              return new k8s.Observable(Promise.resolve(ctx));
-            },
-            post: (resp) => new k8s.Observable(Promise.resolve(resp)),
-          },
-        ],
-        middlewareMergeStrategy: 'append',
-      },
+      requestTimeoutOptions(k8s, opts.listTimeoutMs ?? 30_000),
     )) as { items?: T[]; metadata?: { resourceVersion?: string } };
     if (stopped) return;
     const items = list.items ?? [];

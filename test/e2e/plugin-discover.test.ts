@@ -375,4 +375,60 @@ export async function resolve(specifier, context, next) {
     );
     watch.child.kill('SIGINT');
   });
+
+  it('--watch judges STATUS by the ForeignClusters as they are now, not as they were at its start', async () => {
+    const lateId = randomUUID();
+    const watch = lan.spawnJson(
+      h0,
+      [KUBECTL, 'liqo', 'discover', '--watch', '--lan', '-o', 'json', '--interval', '1h'],
+      {
+        env: {
+          ...process.env,
+          PATH: `${plugin.binDir}:${process.env.PATH ?? ''}`,
+          KUBECONFIG: kubeconfig,
+          NO_COLOR: '1',
+        },
+      },
+    );
+    let late: JsonLinesChild | undefined;
+    try {
+      // the watch is under way once it showed ourselves
+      await watch.waitFor(
+        (m) => m.type === 'ADDED' && (m.cluster as { clusterId?: string }).clusterId === ownId,
+        30_000,
+      );
+      // a ForeignCluster written meanwhile (as `kubectl liqo join` elsewhere would) ...
+      const fc = JSON.stringify({
+        apiVersion: 'discovery.liqo.io/v1alpha1',
+        kind: 'ForeignCluster',
+        metadata: { name: 'written-while-watching' },
+        spec: { authUrl: `https://${h1.address}:1`, clusterIdentity: { clusterID: lateId } },
+      });
+      const apply = await runCommand(
+        'ip',
+        ['netns', 'exec', h0.ns, KUBECTL, '--kubeconfig', kubeconfig, 'apply', '-f', '-'],
+        { input: fc },
+      );
+      assert.equal(apply.code, 0, apply.stderr);
+      // ... gives the cluster that then appears its status
+      late = lan.spawnJson(
+        h1,
+        tsxCommand(
+          join(REPO_ROOT, 'test/helpers/mdns-advertise.ts'),
+          JSON.stringify({ clusterId: lateId, port: 1, ids: { clusterName: 'late' } }),
+        ),
+        { cwd: REPO_ROOT },
+      );
+      const added = await watch.waitFor(
+        (m) => m.type === 'ADDED' && (m.cluster as { clusterId?: string }).clusterId === lateId,
+        30_000,
+      );
+      assert.equal((added.cluster as { status?: string }).status, 'known: written-while-watching');
+    } finally {
+      watch.child.kill('SIGINT');
+      late?.send('stop');
+      await late?.waitFor((m) => m.event === 'stopped', 15_000).catch(() => undefined);
+      await kubectl(['delete', 'foreignclusters', 'written-while-watching', '--ignore-not-found']);
+    }
+  });
 });
