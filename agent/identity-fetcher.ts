@@ -2,7 +2,7 @@
 // `concurrency` fetches in flight, each with its own timeout and a hard outer deadline, and
 // concurrent requests for the same URL share one fetch. A peer whose /ids hangs or lies
 // therefore costs one slot for a few seconds and never stalls the others.
-import { fetchClusterIdentity } from '../shared/lookup/ids.js';
+import { fetchClusterIdentity, IdentityFetchError } from '../shared/lookup/ids.js';
 import { checkClusterId } from '../shared/rules/cluster-id.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import type { AgentMetrics } from './metrics.js';
@@ -14,16 +14,6 @@ export interface IdentityFetcherOptions {
   /** Loopback peers may be fetched (--allow-loopback, sandboxes); refused otherwise (SPEC §"Security"). */
   allowLoopback?: boolean;
   metrics?: AgentMetrics;
-}
-
-export class IdentityFetchError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'IdentityFetchError';
-  }
 }
 
 export class IdentityFetcher {
@@ -79,7 +69,11 @@ export class IdentityFetcher {
       timer = setTimeout(
         () =>
           reject(
-            new IdentityFetchError(`${authUrl}/ids: no answer within ${this.opts.timeoutMs} ms`, 'TIMEOUT'),
+            new IdentityFetchError(
+              'TIMEOUT',
+              `${authUrl}/ids`,
+              `${authUrl}/ids: no answer within ${this.opts.timeoutMs} ms`,
+            ),
           ),
         this.opts.timeoutMs + 1500,
       );
@@ -99,7 +93,7 @@ export class IdentityFetcher {
       // the id names a ForeignCluster and its label: a peer that announces an unusable one is
       // reported like one that does not answer, and nothing is written for it
       const refusal = checkClusterId(result.identity.clusterId, `${authUrl}/ids`);
-      if (refusal) throw new IdentityFetchError(refusal, 'INVALID_CLUSTER_ID');
+      if (refusal) throw new IdentityFetchError('INVALID_CLUSTER_ID', `${authUrl}/ids`, refusal);
       this.opts.metrics?.identityFetches.inc({ outcome: 'ok' });
       return result;
     } catch (err) {
@@ -107,7 +101,9 @@ export class IdentityFetcher {
         typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'ERROR';
       this.opts.metrics?.identityFetches.inc({ outcome: code });
       if (err instanceof IdentityFetchError) throw err;
-      throw new IdentityFetchError((err as Error).message ?? String(err), code);
+      throw new IdentityFetchError('ERROR', `${authUrl}/ids`, (err as Error).message ?? String(err), {
+        cause: err,
+      });
     } finally {
       clearTimeout(timer);
       this.opts.metrics?.identityFetchSeconds.observe((performance.now() - started) / 1000);

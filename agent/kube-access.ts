@@ -4,7 +4,6 @@
 import type { CoordinationV1Api, CoreV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { connectLiqo, type LiqoResources, type ResourceClient } from '../shared/kube/liqo-resources.js';
 import type { Logger } from './logger.js';
-import { errorMessage } from './logger.js';
 
 export interface AgentKube {
   readonly kubeConfig: KubeConfig;
@@ -98,33 +97,7 @@ export function withGuardedWrites(kube: AgentKube, mayWrite: (what: string) => v
   };
 }
 
-/** The HTTP status of a failed API call, if it was one. */
-export function apiStatus(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; statusCode?: unknown; status?: unknown };
-  for (const v of [e.code, e.statusCode, e.status]) if (typeof v === 'number') return v;
-  // liqo-resources' KubeApiError
-  const cause = (err as { cause?: unknown }).cause;
-  return cause && cause !== err ? apiStatus(cause) : undefined;
-}
-
-/** One line for a failed API call: the Status message when the server sent one. */
-export function kubeErrorMessage(err: unknown): string {
-  const status = apiStatus(err);
-  const body = (err as { body?: unknown })?.body;
-  let message: string | undefined;
-  if (typeof body === 'string') {
-    try {
-      message = (JSON.parse(body) as { message?: string }).message;
-    } catch {
-      message = undefined;
-    }
-  } else if (body && typeof body === 'object') message = (body as { message?: string }).message;
-  if (status !== undefined && message) return `HTTP ${status}: ${message}`;
-  return errorMessage(err);
-}
-
-export const isNotFound = (err: unknown): boolean => apiStatus(err) === 404;
-export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
+// how a failed API call is read: one place for the three programs
+export { apiStatus, isConflict, isNotFound, kubeErrorMessage } from '../shared/kube/api-errors.js';
 
 export type { V1Lease };

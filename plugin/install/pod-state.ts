@@ -1,6 +1,7 @@
 // Why a pod is not serving, in one line, from its status as the kubelet and the scheduler
 // wrote it: what install prints while it waits and when it gives up.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { oneLine } from '../../shared/text.js';
 
 const LOAD_HINT =
   'load it into the node (`kind load image-archive <archive>`, or `ctr -n k8s.io images import <archive>` on the node)';
@@ -17,17 +18,15 @@ export interface PodProblem {
   permanent: boolean;
 }
 
-function oneLine(text: string | undefined, max = 200): string {
-  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+/** How much of a kubelet or scheduler message a line shows. */
+const SHOWN = { max: 200 };
 
 /**
  * The kubelet's pull error without its gRPC wrapping ("rpc error: code = NotFound desc = …"),
  * shortened in the middle: its end says what went wrong ("…: not found").
  */
 function pullMessage(message: string | undefined): string {
-  const flat = oneLine((message ?? '').replace(/^rpc error: code = \w+ desc = /, ''), Infinity);
+  const flat = oneLine((message ?? '').replace(/^rpc error: code = \w+ desc = /, ''));
   return flat.length > 180 ? `${flat.slice(0, 60)}…${flat.slice(-119)}` : flat;
 }
 
@@ -84,11 +83,15 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
         );
       }
       case 'InvalidImageName':
-        return problem(0, `InvalidImageName: ${oneLine(waiting.message) || `"${image}"`}`, waiting.reason);
+        return problem(
+          0,
+          `InvalidImageName: ${oneLine(waiting.message ?? '', SHOWN) || `"${image}"`}`,
+          waiting.reason,
+        );
       case 'CrashLoopBackOff': {
         const last = c.lastState?.terminated;
         const exit = last ? `exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : 'exited';
-        const log = oneLine(lastLogLine);
+        const log = oneLine(lastLogLine ?? '', SHOWN);
         return problem(
           1,
           `CrashLoopBackOff: container ${c.name} restarted ${c.restartCount} times, ${exit}${
@@ -100,11 +103,11 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
       case 'CreateContainerConfigError':
       case 'CreateContainerError':
       case 'RunContainerError':
-        return problem(1, `${waiting.reason}: ${oneLine(waiting.message)}`, waiting.reason);
+        return problem(1, `${waiting.reason}: ${oneLine(waiting.message ?? '', SHOWN)}`, waiting.reason);
     }
     const terminated = c.state?.terminated;
     if (terminated && terminated.exitCode !== 0) {
-      const log = oneLine(lastLogLine);
+      const log = oneLine(lastLogLine ?? '', SHOWN);
       return problem(
         1,
         `${terminated.reason ?? 'Error'}: container ${c.name} exited with code ${terminated.exitCode}${
@@ -117,7 +120,10 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
   const conditions = pod.status?.conditions ?? [];
   const scheduled = conditions.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False') {
-    return problem(2, `${scheduled.reason ?? 'Unschedulable'}: ${oneLine(scheduled.message, 300)}`);
+    return problem(
+      2,
+      `${scheduled.reason ?? 'Unschedulable'}: ${oneLine(scheduled.message ?? '', { max: 300 })}`,
+    );
   }
   if (!node) return problem(3, 'Pending: not scheduled to a node yet');
   if (pod.status?.phase === 'Pending') {
@@ -129,7 +135,7 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
     return problem(
       4,
       `${pod.status?.phase ?? 'Unknown'}${onNode} but not Ready${
-        ready?.message ? `: ${oneLine(ready.message)}` : ''
+        ready?.message ? `: ${oneLine(ready.message, SHOWN)}` : ''
       }`,
     );
   }

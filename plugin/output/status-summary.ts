@@ -8,6 +8,7 @@ import {
   type SearchDomain,
   type SearchDomainFoundCluster,
 } from '../../shared/api/index.js';
+import { oneLine } from '../../shared/text.js';
 
 export interface Readiness {
   /** True | False | Unknown, or undefined when the agent has written no condition. */
@@ -89,9 +90,4 @@ function isLocalCluster(entry: SearchDomainFoundCluster): boolean {
 function withMore(messages: string[]): string {
   const [first, ...rest] = messages;
   return rest.length ? `${first} (and ${rest.length} more)` : (first ?? '');
-}
-
-/** A table cell holds one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }

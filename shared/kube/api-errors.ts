@@ -1,6 +1,9 @@
-// Turns whatever @kubernetes/client-node threw (an ApiException carrying a Status body, or a
-// network error from its fetch) into one line a user can act on, like kubectl's
-// "Error from server (Forbidden): ..." but without the noise.
+// Everything that reads a failed Kubernetes API call, for all three programs: its HTTP status
+// and Status body (apiStatus, apiStatusBody, isNotFound, isConflict, kubeErrorMessage), and the
+// one line a user can act on (describeApiFailure: whatever @kubernetes/client-node threw, an
+// ApiException carrying a Status body or a network error from its fetch, like kubectl's
+// "Error from server (Forbidden): ..." but without the noise).
+import { oneLine } from '../text.js';
 
 export class KubeApiError extends Error {
   constructor(
@@ -59,9 +62,9 @@ export function describeApiFailure(
   const what = `${verb} ${target.kind}${target.name ? ` "${target.name}"` : 's'}`;
   const e = err as { code?: unknown; body?: unknown; name?: string; type?: string; message?: string };
 
-  if (typeof e?.code === 'number') {
-    const status = e.code;
-    const body = parseStatus(e.body);
+  const status = apiStatus(err);
+  if (status !== undefined) {
+    const body = apiStatusBody(err);
     const reason = body?.reason;
     if (status === 404) {
       // A 404 naming our object means "no such object"; without details the type itself is
@@ -94,8 +97,10 @@ export function describeApiFailure(
         ),
       };
     }
+    // a webhook's refusal may hold several lines: kept apart by "; "
     const message = oneLine(
       body?.message ?? (typeof e.body === 'string' && e.body ? e.body : `HTTP ${status}`),
+      { joinWith: '; ' },
     );
     return { notFound: false, error: new KubeApiError(`cannot ${what}: ${message}`, status, reason) };
   }
@@ -116,11 +121,13 @@ export function describeApiFailure(
       error: new KubeApiError(`cannot ${what}: cannot reach the API server ${ctx.server}: ${why}`),
     };
   }
-  const msg = oneLine(e?.message ?? String(err));
+  const msg = oneLine(e?.message ?? String(err), { joinWith: '; ' });
   return { notFound: false, error: new KubeApiError(`cannot ${what}: ${msg}`) };
 }
 
-function parseStatus(body: unknown): StatusBody | undefined {
+/** The Status the API server answered with (client-node keeps it in `body`, as text or parsed). */
+export function apiStatusBody(err: unknown): StatusBody | undefined {
+  const body = (err as { body?: unknown } | null | undefined)?.body;
   if (body && typeof body === 'object') return body as StatusBody;
   if (typeof body !== 'string' || !body.trim().startsWith('{')) return undefined;
   try {
@@ -128,6 +135,30 @@ function parseStatus(body: unknown): StatusBody | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The HTTP status of a failed API call, if it was one: client-node's ApiException `code`, a
+ * `statusCode` or `status`, or the same on the error it wraps (KubeApiError's cause).
+ */
+export function apiStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown; status?: unknown };
+  for (const v of [e.code, e.statusCode, e.status]) if (typeof v === 'number') return v;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause && cause !== err ? apiStatus(cause) : undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => apiStatus(err) === 404;
+export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
+
+/** One line for a failed API call, for logs and conditions: the Status message when the server sent one. */
+export function kubeErrorMessage(err: unknown): string {
+  const status = apiStatus(err);
+  const message = apiStatusBody(err)?.message;
+  if (status !== undefined && message) return `HTTP ${status}: ${oneLine(message, { joinWith: '; ' })}`;
+  if (err instanceof Error) return oneLine(err.message, { joinWith: '; ' }) || err.name;
+  return oneLine(String(err));
 }
 
 function findCauseCode(err: unknown): string | undefined {
@@ -138,15 +169,6 @@ function findCauseCode(err: unknown): string | undefined {
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/** Collapses a multi-line message (webhooks may send several) into one line. */
-export function oneLine(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join('; ');
 }
 
 function formatSeconds(ms: number): string {

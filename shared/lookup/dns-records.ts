@@ -2,11 +2,7 @@
 // TXT parsing and auth URL building. No I/O, so they are easy to test on their own.
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-
-const MAX_NAME_LENGTH = 253;
-const MAX_LABEL_LENGTH = 63;
-// Letters, digits, hyphen; underscore too, since DNS-SD names (_liqo._tcp) use it.
-const LABEL_PATTERN = /^[a-z0-9_-]+$/;
+import { DNS_SD_LABEL_CHARACTERS, MAX_DNS_LABEL_LENGTH, MAX_DNS_NAME_LENGTH } from '../rules/dns-name.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -23,16 +19,23 @@ export function normalizeSearchDomain(input: unknown, suffixLength = 0): Checked
     name = ascii;
   }
   name = name.toLowerCase();
-  if (name.length + suffixLength > MAX_NAME_LENGTH) {
-    return { ok: false, message: `domain "${input}" is too long (DNS names are at most 253 characters)` };
+  if (name.length + suffixLength > MAX_DNS_NAME_LENGTH) {
+    return {
+      ok: false,
+      message: `domain "${input}" is too long (DNS names are at most ${MAX_DNS_NAME_LENGTH} characters)`,
+    };
   }
   for (const label of name.split('.')) {
     if (label === '')
       return { ok: false, message: `domain "${input}" has an empty label (two dots or a leading dot)` };
-    if (label.length > MAX_LABEL_LENGTH) {
-      return { ok: false, message: `domain "${input}" has a label longer than 63 characters` };
+    if (label.length > MAX_DNS_LABEL_LENGTH) {
+      return {
+        ok: false,
+        message: `domain "${input}" has a label longer than ${MAX_DNS_LABEL_LENGTH} characters`,
+      };
     }
-    if (!LABEL_PATTERN.test(label)) {
+    // letters, digits, hyphen; underscore too, since DNS-SD names (_liqo._tcp) use it
+    if (!DNS_SD_LABEL_CHARACTERS.test(label)) {
       return {
         ok: false,
         message: `domain "${input}" has invalid characters in "${label}" (letters, digits, "-" and "_" only)`,

@@ -29,6 +29,7 @@ import {
 import { guardedLookup } from '../net/guarded-lookup.js';
 import { classifyHost } from '../rules/address.js';
 import { parseAuthUrl } from '../rules/url.js';
+import { oneLine } from '../text.js';
 import type { ClusterIdentityResponse } from '../api/types.js';
 import type { FetchIdentityOptions, IdentityErrorCode, IdentityResult } from './types.js';
 
@@ -364,12 +365,6 @@ function peerFacts(t: Target, socket: TLSSocket): SocketFacts {
 }
 
 // ---- the body ----
-
-/** Printable, single-line text for messages (peers control these bytes). */
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
-}
 
 /**
  * Where a redirect points, in our words (the Location itself stays in the error's details):

@@ -56,7 +56,11 @@ export type IdentityErrorCode =
   | 'NOT_JSON'
   | 'MISSING_CLUSTER_ID'
   | 'TOO_LARGE'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** The answer's clusterId cannot name a ForeignCluster (the agent's check, shared/rules/cluster-id.ts). */
+  | 'INVALID_CLUSTER_ID'
+  /** Anything else that went wrong (a bug rather than the peer). */
+  | 'ERROR';
 
 // ---- DNS-SD ----
 export interface DnsResolveOptions {

@@ -3,13 +3,14 @@
 // label: a lower-case UUID (what Liqo v0.2 makes: a node UID or a random UUIDv4) is one, and so
 // is a plain name such as "cluster-a". One check for the agent, the plugin and the webhook.
 
-export const MAX_CLUSTER_ID_LENGTH = 63;
+import { DNS_1123_LABEL, MAX_DNS_LABEL_LENGTH } from './dns-name.js';
+
+export const MAX_CLUSTER_ID_LENGTH = MAX_DNS_LABEL_LENGTH;
 
 export const CLUSTER_ID_ACCEPTED =
   "a lower-case UUID (as Liqo makes them) or a DNS-1123 label: at most 63 lower-case letters, digits and '-', " +
   'starting and ending with a letter or digit';
 
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const UPPER_CASE_UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
 /** True when `id` can be used as a cluster id: an object name, a label value, a selector term. */

@@ -1,10 +1,23 @@
-// DNS name syntax, shared by SearchDomain.spec.domain, discoveryConfig.domain and the host
-// part of an authUrl. Host names follow RFC 1123 (letters, digits, hyphens); domains searched
-// for DNS-SD records may also hold underscores (RFC 2181 allows any octet; DNS-SD uses
-// "_tcp"-style labels), so "_liqo._tcp.example.com" is a valid SearchDomain.
+// DNS name syntax, the one place for all three programs: the length limits, the label
+// patterns and the name check used by SearchDomain.spec.domain, discoveryConfig.domain, the host
+// part of an authUrl, the DNS-SD look-up's domains (shared/lookup/dns-records.ts), mDNS host
+// labels, and the Kubernetes names built on DNS-1123 (object names, cluster ids, namespaces).
+// Host names follow RFC 1123 (letters, digits, hyphens); domains searched for DNS-SD records may
+// also hold underscores (RFC 2181 allows any octet; DNS-SD uses "_tcp"-style labels), so
+// "_liqo._tcp.example.com" is a valid SearchDomain.
 
 export const MAX_DNS_NAME_LENGTH = 253;
 export const MAX_DNS_LABEL_LENGTH = 63;
+
+/** A host-name label's characters (RFC 1123). */
+export const HOST_LABEL_CHARACTERS = /^[A-Za-z0-9-]+$/;
+/** A DNS-SD domain label's characters: a host name's and "_". */
+export const DNS_SD_LABEL_CHARACTERS = /^[A-Za-z0-9_-]+$/;
+/**
+ * Kubernetes' DNS-1123 label (namespaces, cluster ids; each label of an object name): lower-case
+ * letters, digits and '-', a letter or digit at both ends. The length is checked apart.
+ */
+export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface DnsNameOptions {
   /** Allow "_" in labels (DNS-SD style domains); host names never allow it. */
@@ -33,7 +46,7 @@ export function dnsNameProblem(name: string, options: DnsNameOptions): string | 
   if (bare.length > MAX_DNS_NAME_LENGTH) {
     return `is ${bare.length} characters long; a DNS name has at most ${MAX_DNS_NAME_LENGTH}`;
   }
-  const allowed = options.allowUnderscore ? /^[A-Za-z0-9_-]+$/ : /^[A-Za-z0-9-]+$/;
+  const allowed = options.allowUnderscore ? DNS_SD_LABEL_CHARACTERS : HOST_LABEL_CHARACTERS;
   for (const label of bare.split('.')) {
     if (label === '') return 'has an empty label (a leading dot or two dots in a row)';
     if (label.length > MAX_DNS_LABEL_LENGTH) {

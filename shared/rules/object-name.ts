@@ -2,13 +2,13 @@
 // server checks for custom resources). Checked client-side so a bad name gets one line naming
 // the field instead of the API server's long generic message.
 
-export const MAX_OBJECT_NAME_LENGTH = 253;
+import { DNS_1123_LABEL, MAX_DNS_NAME_LENGTH } from './dns-name.js';
+
+export const MAX_OBJECT_NAME_LENGTH = MAX_DNS_NAME_LENGTH;
 
 export const OBJECT_NAME_ACCEPTED =
   "at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, " +
   'such as example.com';
-
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** What is wrong with `name` as an object name, or undefined when the API server accepts it. */
 export function objectNameProblem(name: string): string | undefined {
@@ -16,7 +16,8 @@ export function objectNameProblem(name: string): string | undefined {
   if (name.length > MAX_OBJECT_NAME_LENGTH) {
     return `is ${name.length} characters long; at most ${MAX_OBJECT_NAME_LENGTH}`;
   }
-  if (!SUBDOMAIN.test(name)) return 'is not a valid object name';
+  // a DNS-1123 subdomain: dot-separated DNS-1123 labels
+  if (!name.split('.').every((label) => DNS_1123_LABEL.test(label))) return 'is not a valid object name';
   return undefined;
 }
 

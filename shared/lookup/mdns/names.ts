@@ -1,6 +1,7 @@
 // Names, TXT and URLs for LAN discovery: the pure parts shared by the browser and the advertiser.
 import type { Answer, Question, RecordType } from 'dns-packet';
 import { MDNS_DOMAIN, MDNS_SERVICE_LIQO_V02, MDNS_SERVICE_RFC } from '../../api/constants.js';
+import { MAX_DNS_LABEL_LENGTH } from '../../rules/dns-name.js';
 
 /** The TTL of a record (OPT pseudo-records have none). */
 export function ttlOf(record: Answer): number {
@@ -49,7 +50,7 @@ export function hostLabel(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
+    .slice(0, MAX_DNS_LABEL_LENGTH)
     .replace(/-+$/, '');
   return label || 'liqo';
 }
