@@ -496,7 +496,10 @@ export class DnsRegistrationController {
     if (previous && !sameTarget(previous, prepared.target)) targets.unshift(previous);
     for (const target of targets) {
       const result = await this.deregisterTarget(reg, target, prepared.options);
-      if (!result.ok) return { ok: false, reason: failureReason(result), message: result.message };
+      // a name another cluster owns holds nothing of ours: nothing to remove there
+      if (!result.ok && result.reason !== 'owned-by-other') {
+        return { ok: false, reason: failureReason(result), message: result.message };
+      }
     }
     return { ok: true };
   }
