@@ -130,7 +130,7 @@ export const uninstallCommand: OneStepCommandModule<UninstallOptions> = {
         .option('delete-crds', {
           type: 'boolean',
           default: false,
-          describe: 'Delete the CRDs too, and with them every ForeignCluster, SearchDomain and ClusterConfig',
+          describe: 'Delete the CRDs too, and with them every ForeignCluster, SearchDomain, DNSRegistration and ClusterConfig',
         })
         .option('delete-namespace', {
           type: 'boolean',
@@ -266,6 +266,9 @@ export async function runUninstall(opts: UninstallOptions, io: CommandIO): Promi
     return;
   }
   const resources = await connect(opts, io);
+  // the agent removes this cluster's DNS records while it still runs (DNSRegistration finalizers)
+  const { removeDnsRegistrations } = await import('../dns-registration/uninstall.js');
+  await removeDnsRegistrations(resources, io, { serverDryRun: mode === 'server' });
   const k8s = await import('@kubernetes/client-node');
   const client = k8s.KubernetesObjectApi.makeApiClient(resources.kubeConfig);
   const { describeApiFailure } = await import('../../shared/kube/api-errors.js');
