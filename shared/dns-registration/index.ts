@@ -37,4 +37,6 @@ export {
   OWNER_LABEL,
   type PlanResult,
 } from './records.js';
-export { register, deregister, checkRegistrarOptions } from './registrar.js';
+export { register, deregister, checkRegistrarOptions, REGISTRAR_DEFAULTS } from './registrar.js';
+export { checkTsigKey, DEFAULT_FUDGE_SECONDS } from './tsig.js';
+export { describeRcode, rcodeName } from './rcodes.js';

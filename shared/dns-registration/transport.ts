@@ -58,7 +58,11 @@ function exchangeUdp(server: DnsServerAddress, request: Buffer, settings: Exchan
     const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
     let timer: NodeJS.Timeout | undefined;
     let tries = 0;
+    let done = false;
     const finish = (error: Error | undefined, answer?: Buffer): void => {
+      // a send callback or socket error can still arrive after the answer: settle once
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       settings.signal?.removeEventListener('abort', onAbort);
       socket.close();

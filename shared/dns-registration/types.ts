@@ -143,9 +143,15 @@ export type TsigErrorName = 'BADSIG' | 'BADKEY' | 'BADTIME' | 'BADTRUNC' | `TSIG
 export type RegistrationAction =
   /** Records written where there were none. */
   | 'created'
-  /** Our records were there and are again (one UPDATE). */
+  /**
+   * Our ownership record was there as expected; our record sets were replaced by the desired
+   * ones in one UPDATE. A new IP address or port lands here too: the owned names are the same.
+   */
   | 'refreshed'
-  /** Our records were there with another target/port/record set and were replaced in one UPDATE. */
+  /**
+   * Our ownership record was there with other content (the target moved to or from an in-zone
+   * host, whose A/AAAA we own): old records replaced by new in one UPDATE conditioned on it.
+   */
   | 'moved'
   /** deregister: our records are gone. */
   | 'removed'

@@ -66,13 +66,26 @@ describe('DNS registration against BIND (integration)', function () {
   const HAND_WRITTEN = [
     'manual.example.com. SRV 0 0 443 manual-host.example.com.',
     'manual-host.example.com. A 192.0.2.99',
+    'taken.example.com. SRV 0 0 443 taken.example.com.',
+    '_liqo-owner.taken.example.com. TXT "heritage=liqo-discovery" "cluster-id=id-z"',
+    ...Array.from(
+      { length: 12 },
+      (_, i) => `_liqo-owner.taken.example.com. TXT "note-${i}=${'x'.repeat(60)}"`,
+    ),
   ];
 
   before(async () => {
     bind = await startUpdatableBind({
       zone: ZONE,
       keys: ['liqo-a', 'liqo-b'],
-      records: 'manual SRV 0 0 443 manual-host\nmanual-host A 192.0.2.99\n',
+      records: [
+        'manual SRV 0 0 443 manual-host',
+        'manual-host A 192.0.2.99',
+        // a name owned by another cluster whose ownership TXT is too big for a UDP answer
+        'taken SRV 0 0 443 taken',
+        '_liqo-owner.taken TXT "heritage=liqo-discovery" "cluster-id=id-z"',
+        ...Array.from({ length: 12 }, (_, i) => `_liqo-owner.taken TXT "note-${i}=${'x'.repeat(60)}"`),
+      ].join('\n'),
       refusingZone: 'refuse.test',
     });
     keyA = bind.keys['liqo-a'] as TsigKey;
@@ -247,6 +260,16 @@ describe('DNS registration against BIND (integration)', function () {
     assert.equal(removal.owner, 'id-a');
     assert.match(removal.message, /owned by cluster id-a, not by us \(id-b\): nothing removed/);
     assert.deepEqual(await zoneRecords(bind.server, ZONE, keyA), before);
+  });
+
+  it('an ownership record too big for UDP is read over TCP (truncated answer) and its owner named', async () => {
+    const result = await register(
+      { zone: ZONE, instance: 'taken', authUrl: 'https://127.0.0.9', clusterId: 'id-a', ttl: 60 },
+      optionsA,
+    );
+    assert.ok(!result.ok);
+    assert.equal(result.reason, 'owned-by-other', result.message);
+    assert.equal(result.owner, 'id-z');
   });
 
   it('a name written by hand (no ownership record) is refused and left as it is', async () => {
