@@ -70,11 +70,14 @@ export async function runStatus(
   // KEP-2149: the cluster-id ConfigMap against ClusterProperty cluster.clusterset.k8s.io (unreadable: left out)
   const { readClusterIdReport, clusterIdLines } = await import('../install/cluster-property.js');
   const ids = await readClusterIdReport(resources).catch(() => undefined);
+  const dns = await import('./dns-registration.js');
+  const registrations = await dns.readRegistrations(resources);
   if (format === 'json' || format === 'yaml') {
     return printData(io, format, {
       clusterConfigFound: cc !== undefined,
       discoveryConfig: effective,
       ...(ids ? { clusterId: ids } : {}),
+      ...(registrations ? { dnsRegistrations: dns.registrationSummaries(registrations) } : {}),
     });
   }
   if (!cc) io.stderr.write(`ClusterConfig ${CLUSTER_CONFIG_NAME} not found: showing the defaults.\n`);
@@ -95,6 +98,7 @@ export async function runStatus(
     ),
   );
   for (const line of clusterIdLines(ids, resources.liqoNamespace)) io.stdout.write(`${line}\n`);
+  for (const line of registrations ? dns.registrationLines(registrations) : []) io.stdout.write(`${line}\n`);
 }
 
 function onOff(v: boolean | undefined): string {

@@ -553,3 +553,43 @@ export const dnsRegistrationGroup: CommandGroup = {
   describe: "Keep this cluster's DNS-SD records in a DNS zone by signed DNS UPDATE (DNSRegistration)",
   subcommands: [statusCommand, enableCommand, disableCommand] as CommandGroup['subcommands'],
 };
+
+// ------------------------------------------------------------- in `kubectl liqo discovery status`
+
+/** The DNSRegistrations, or undefined when they cannot be read (no CRD, no access). */
+export async function readRegistrations(resources: LiqoResources): Promise<DnsRegistration[] | undefined> {
+  try {
+    return (await resources.dnsRegistrations.list()).sort((a, b) =>
+      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `discovery status -o json|yaml` says about each registration. */
+export function registrationSummaries(items: DnsRegistration[]): Record<string, unknown>[] {
+  return items.map((reg) => {
+    const cond = registeredConditionOf(reg);
+    return {
+      name: reg.metadata.name,
+      zone: reg.spec.zone,
+      server: reg.spec.server,
+      enabled: reg.spec.enabled !== false,
+      registered: reg.spec.enabled !== false && cond?.status === 'True',
+      ...(cond?.reason ? { reason: cond.reason } : {}),
+      ...(cond?.message ? { message: cond.message } : {}),
+      records: reg.spec.enabled === false ? [] : (reg.status?.records ?? []),
+    };
+  });
+}
+
+/** The lines `discovery status` prints under its table. */
+export function registrationLines(items: DnsRegistration[]): string[] {
+  if (items.length === 0) {
+    return [
+      'DNS registration: none (kubectl liqo dns-registration enable --zone ... to publish this cluster)',
+    ];
+  }
+  return ['DNS registration:', ...items.map((reg) => `  ${describeRegistration(reg)}`)];
+}
