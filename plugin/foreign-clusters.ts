@@ -6,7 +6,9 @@ import {
   type ForeignCluster,
 } from '../shared/api/index.js';
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
+import { foreignClusterRules, formatFieldError, namedObjects } from '../shared/rules/index.js';
 import { authUrlMatchKey } from '../shared/rules/url.js';
+import { UserError } from './global.js';
 import { resourceName } from './output/print.js';
 
 // join finds an existing ForeignCluster by the canonical auth URL (shared/rules/url.ts): so
@@ -45,4 +47,14 @@ export function findByAuthUrl(all: ForeignCluster[], authUrl: string): ForeignCl
   return all.find(
     (fc) => typeof fc.spec?.authUrl === 'string' && authUrlMatchKey(fc.spec.authUrl) === wanted,
   );
+}
+
+/**
+ * The webhook's uniqueness rule (one ForeignCluster per cluster id, shared/rules/uniqueness.ts),
+ * asked before anything is written: a refusal reads the same in every dry-run mode, and no
+ * request is sent that the webhook would refuse.
+ */
+export function refuseDuplicate(obj: ForeignCluster, name: string, all: ForeignCluster[]): void {
+  const [first] = foreignClusterRules.unique?.conflicts(obj, name, namedObjects(all)) ?? [];
+  if (first) throw new UserError(`ForeignCluster "${name}" would be refused: ${formatFieldError(first)}`);
 }

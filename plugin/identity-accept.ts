@@ -19,7 +19,7 @@ import {
 import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { IdentityResult } from '../shared/lookup/types.js';
 import { normaliseAuthUrl } from '../shared/rules/index.js';
-import { foreignClusterId } from './foreign-clusters.js';
+import { foreignClusterId, refuseDuplicate } from './foreign-clusters.js';
 import { UserError } from './global.js';
 
 /** Refuses a plain `join` of a ForeignCluster whose identity changed (flagged, or seen now). */
@@ -95,7 +95,9 @@ export async function acceptIdentity(
     ...(identity.clusterName ? { clusterName: identity.clusterName } : {}),
   };
   const currentId = foreignClusterId(fc);
+  const all = await resources.foreignClusters.list();
   if (!currentId || currentId === identity.clusterId) {
+    if (!currentId) refuseDuplicate({ ...fc, spec: { ...fc.spec, clusterIdentity } }, oldName, all);
     await resources.foreignClusters.patch(oldName, {
       metadata: {
         annotations: { [ANNOTATION_CERT_FINGERPRINT]: certificateSha256 },
@@ -115,6 +117,7 @@ export async function acceptIdentity(
   // another cluster answers there now: it gets its own object, with the old one's place
   const name = newName ?? identity.clusterId;
   const labels = { ...(fc.metadata.labels ?? {}), [LABEL_CLUSTER_ID]: identity.clusterId };
+  refuseDuplicate({ ...fc, metadata: { name }, spec: { ...fc.spec, clusterIdentity } }, name, all);
   const created = await resources.foreignClusters.create({
     apiVersion: DISCOVERY_API_VERSION,
     kind: KIND_FOREIGN_CLUSTER,

@@ -19,7 +19,7 @@ import {
   sameAuthUrl,
 } from '../shared/rules/index.js';
 import type { RuleOptions } from '../shared/rules/types.js';
-import { findByAuthUrl, findByClusterId, foreignClusterId } from './foreign-clusters.js';
+import { findByAuthUrl, findByClusterId, foreignClusterId, refuseDuplicate } from './foreign-clusters.js';
 import { UserError, type DryRunMode } from './global.js';
 import { pinIfUnpinned, refuseChangedIdentity } from './identity-accept.js';
 
@@ -79,9 +79,9 @@ export async function joinCluster(resources: LiqoResources, req: JoinRequest): P
     }
     // a pinned identity is replaced only by `join NAME --accept-identity` (SPEC §"Security")
     refuseChangedIdentity(current, req.identity);
-    return pinned(resources, req, await updateForeignCluster(resources, current, req));
+    return pinned(resources, req, await updateForeignCluster(resources, current, req, all));
   }
-  return pinned(resources, req, await createForeignCluster(resources, req.name ?? clusterId, req));
+  return pinned(resources, req, await createForeignCluster(resources, req.name ?? clusterId, req, all));
 }
 
 /** The identity just read pins the object when nothing does yet (not on a dry run). */
@@ -104,6 +104,7 @@ async function createForeignCluster(
   resources: LiqoResources,
   name: string,
   req: JoinRequest,
+  all: ForeignCluster[],
 ): Promise<JoinOutcome> {
   const { identity, authUrl, trustMode, certificateSha256 } = req.identity;
   const desired: ForeignCluster = {
@@ -126,6 +127,7 @@ async function createForeignCluster(
       trustMode,
     },
   };
+  refuseDuplicate(desired, name, all);
   if (req.dryRun === 'client') {
     return { name, action: 'created', foreignCluster: checkClientSide(desired, undefined, req.clientSide) };
   }
@@ -137,6 +139,7 @@ async function updateForeignCluster(
   resources: LiqoResources,
   current: ForeignCluster,
   req: JoinRequest,
+  all: ForeignCluster[],
 ): Promise<JoinOutcome> {
   const name = current.metadata.name ?? '';
   const { identity, authUrl, trustMode, certificateSha256 } = req.identity;
@@ -167,8 +170,10 @@ async function updateForeignCluster(
   if (Object.keys(spec).length) patch.spec = spec;
   if (Object.keys(meta).length) patch.metadata = meta;
   if (Object.keys(patch).length === 0) return { name, action: 'unchanged', foreignCluster: current };
+  const merged = mergePatch(current, patch) as ForeignCluster;
+  // the id is set only where there was none (it cannot change): only then can it be taken
+  if (!current.spec?.clusterIdentity?.clusterID && spec.clusterIdentity) refuseDuplicate(merged, name, all);
   if (req.dryRun === 'client') {
-    const merged = mergePatch(current, patch) as ForeignCluster;
     return { name, action: 'configured', foreignCluster: checkClientSide(merged, current, req.clientSide) };
   }
   const stored = await resources.foreignClusters.patch(name, patch, { dryRun: req.dryRun === 'server' });

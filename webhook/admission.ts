@@ -12,7 +12,14 @@ import {
 } from '../shared/api/constants.js';
 import { rulesByKind } from '../shared/rules/index.js';
 import { onlyMetadataChanged, ratchetErrors } from '../shared/rules/ratchet.js';
-import { formatFieldError, type FieldError, type KindRules } from '../shared/rules/types.js';
+import {
+  formatFieldError,
+  type FieldError,
+  type KindRules,
+  type NamedObject,
+  type UniquenessRule,
+} from '../shared/rules/types.js';
+import { oneLine } from '../shared/text.js';
 import type { AdmissionResult } from './metrics.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -70,12 +77,15 @@ export const ADMITTED_KINDS: Record<KindName, string> = {
   [KIND_DNS_REGISTRATION]: DISCOVERY_GROUP,
 };
 
-/** Cross-object checks as admission sees them (see crossobject-cache.ts). */
+/**
+ * The stored objects the uniqueness rules (shared/rules/uniqueness.ts) compare against, as
+ * admission sees them (see crossobject-cache.ts). The rule decides; this only supplies.
+ */
 export interface CrossObjectChecks {
   /** off: no API access; syncing: caches not yet listed; ready: answers are from the caches. */
   readonly state: 'off' | 'syncing' | 'ready';
-  /** Field errors for uniqueness rules that `obj` (named `name`) would break. */
-  conflicts(kind: KindName, name: string | undefined, obj: unknown): FieldError[];
+  /** The stored objects of `kind` whose unique value (the rule's key) is `key`. */
+  holding(kind: KindName, key: string): NamedObject[];
 }
 
 export interface AdmissionContext {
@@ -145,10 +155,6 @@ function envelope(response: AdmissionResponse): AdmissionReviewResponse {
 
 function refusal(uid: string, code: number, reason: string, message: string): AdmissionResponse {
   return { uid, allowed: false, status: { status: 'Failure', code, reason, message: oneLine(message) } };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /**
@@ -255,6 +261,18 @@ function ratcheted(kind: KindName, req: AdmissionRequest, errors: FieldError[]):
   return ratchetErrors(errors, req.object, [old, rulesFor(kind).applyDefaults(old, undefined)]);
 }
 
+/** The uniqueness rule's verdict on the request's object, against the stored objects sharing its key. */
+function uniquenessErrors(
+  kind: KindName,
+  unique: UniquenessRule,
+  req: AdmissionRequest,
+  stored: CrossObjectChecks,
+): FieldError[] {
+  const key = unique.keyOf(req.object);
+  if (key === undefined) return [];
+  return unique.conflicts(req.object, objectName(req), stored.holding(kind, key));
+}
+
 /** Validation: single-object rules, then the cross-object ones (from the watch caches). */
 export function validate(request: AdmissionRequest, ctx: AdmissionContext): AdmissionOutcome {
   return admit(request, ctx, (req, kind, c) => {
@@ -265,10 +283,9 @@ export function validate(request: AdmissionRequest, ctx: AdmissionContext): Admi
     const bounded = checked.warnings.map((w) => boundWarning(w)).filter((w) => w !== '');
     const name = displayName(req);
     // the uniqueness rules read only the spec: a metadata-only update cannot break one
+    const unique = rulesFor(kind).unique;
     const crossObjectNeeded =
-      kind !== KIND_CLUSTER_CONFIG &&
-      kind !== KIND_DNS_REGISTRATION &&
-      !(operation === 'UPDATE' && onlyMetadataChanged(req.object, old));
+      unique !== undefined && !(operation === 'UPDATE' && onlyMetadataChanged(req.object, old));
     let response: AdmissionResponse | undefined;
     if (errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'syncing') {
       response = refusal(
@@ -279,8 +296,8 @@ export function validate(request: AdmissionRequest, ctx: AdmissionContext): Admi
       );
     } else {
       const all =
-        errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'ready'
-          ? ratcheted(kind, req, c.crossObject.conflicts(kind, objectName(req), req.object))
+        unique && errors.length === 0 && crossObjectNeeded && c.crossObject.state === 'ready'
+          ? ratcheted(kind, req, uniquenessErrors(kind, unique, req, c.crossObject))
           : errors;
       if (all.length > 0) {
         const details = all.map((e) => formatFieldError(e)).join('; ');

@@ -1,6 +1,8 @@
-// Cross-object checks (one ForeignCluster per cluster id, one SearchDomain per domain) read the
-// API through watch-backed caches — client-node informers — never with a request per
-// admission: an admission must answer within timeoutSeconds even when the API server is busy.
+// The stored objects the uniqueness rules (shared/rules/uniqueness.ts: one ForeignCluster per
+// cluster id, one SearchDomain per domain) compare against, read from the API through
+// watch-backed caches — client-node informers — never with a request per admission: an
+// admission must answer within timeoutSeconds even when the API server is busy. This file only
+// supplies the objects; the decision and its message are the rule's.
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -10,112 +12,74 @@ import {
   PLURAL_FOREIGN_CLUSTERS,
   PLURAL_SEARCH_DOMAINS,
 } from '../shared/api/constants.js';
-import type { FieldError } from '../shared/rules/types.js';
+import { rulesByKind } from '../shared/rules/index.js';
+import type { NamedObject, UniquenessRule } from '../shared/rules/types.js';
 import type { CrossObjectChecks, KindName } from './admission.js';
 import { errorText, type Logger } from './logger.js';
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-/** spec.clusterIdentity.clusterID when it is a non-empty string. */
-export function clusterIdOf(obj: unknown): string | undefined {
-  const id = record(record(record(obj).spec).clusterIdentity).clusterID;
-  return typeof id === 'string' && id !== '' ? id : undefined;
-}
-
-/** spec.domain compared as DNS compares names: case-insensitive, trailing dot ignored. */
-export function domainKeyOf(obj: unknown): string | undefined {
-  const domain = record(record(obj).spec).domain;
-  if (typeof domain !== 'string') return undefined;
-  const key = domain.trim().toLowerCase().replace(/\.+$/, '');
-  return key === '' ? undefined : key;
-}
-
-/** A two-way map name <-> key (cluster id or domain) kept current by watch events. */
+/** The stored objects of one kind, found by their unique value (the rule's key) without a scan. */
 class UniqueKeyIndex {
-  private readonly keyByName = new Map<string, string>();
+  private readonly byName = new Map<string, { key: string; object: unknown }>();
   private readonly namesByKey = new Map<string, Set<string>>();
 
-  set(name: string, key: string | undefined): void {
+  constructor(private readonly rule: UniquenessRule) {}
+
+  set(name: string, object: unknown): void {
     this.remove(name);
+    const key = this.rule.keyOf(object);
     if (key === undefined) return;
-    this.keyByName.set(name, key);
+    this.byName.set(name, { key, object });
     const names = this.namesByKey.get(key) ?? new Set<string>();
     names.add(name);
     this.namesByKey.set(key, names);
   }
 
   remove(name: string): void {
-    const key = this.keyByName.get(name);
-    if (key === undefined) return;
-    this.keyByName.delete(name);
-    const names = this.namesByKey.get(key);
+    const entry = this.byName.get(name);
+    if (entry === undefined) return;
+    this.byName.delete(name);
+    const names = this.namesByKey.get(entry.key);
     names?.delete(name);
-    if (names && names.size === 0) this.namesByKey.delete(key);
+    if (names && names.size === 0) this.namesByKey.delete(entry.key);
   }
 
-  /** Names holding `key`, other than `self`, sorted for a stable message. */
-  others(key: string, self: string | undefined): string[] {
-    return [...(this.namesByKey.get(key) ?? [])].filter((n) => n !== self).sort();
+  /** The stored objects whose key is `key`. */
+  holding(key: string): NamedObject[] {
+    return [...(this.namesByKey.get(key) ?? [])].map((name) => ({
+      name,
+      object: this.byName.get(name)?.object,
+    }));
   }
 }
 
-function quoteList(kind: string, names: string[]): string {
-  return names.map((n) => `${kind} "${n}"`).join(', ');
+function uniquenessOf(kind: KindName): UniquenessRule {
+  const rule = rulesByKind[kind].unique;
+  if (!rule) throw new Error(`${kind} has no uniqueness rule to cache objects for`);
+  return rule;
 }
 
-/** The in-memory view of existing objects that the uniqueness rules consult. */
+/** The in-memory view of the stored objects that the uniqueness rules compare against. */
 export class CrossObjectIndex {
-  private readonly clusterIds = new UniqueKeyIndex();
-  private readonly domains = new UniqueKeyIndex();
+  private readonly indexes = new Map<KindName, UniqueKeyIndex>([
+    [KIND_FOREIGN_CLUSTER, new UniqueKeyIndex(uniquenessOf(KIND_FOREIGN_CLUSTER))],
+    [KIND_SEARCH_DOMAIN, new UniqueKeyIndex(uniquenessOf(KIND_SEARCH_DOMAIN))],
+  ]);
 
-  setForeignCluster(name: string, obj: unknown): void {
-    this.clusterIds.set(name, clusterIdOf(obj));
+  set(kind: KindName, name: string, obj: unknown): void {
+    this.indexes.get(kind)?.set(name, obj);
   }
-  removeForeignCluster(name: string): void {
-    this.clusterIds.remove(name);
-  }
-  setSearchDomain(name: string, obj: unknown): void {
-    this.domains.set(name, domainKeyOf(obj));
-  }
-  removeSearchDomain(name: string): void {
-    this.domains.remove(name);
+  remove(kind: KindName, name: string): void {
+    this.indexes.get(kind)?.remove(name);
   }
 
-  conflicts(kind: KindName, name: string | undefined, obj: unknown): FieldError[] {
-    if (kind === KIND_FOREIGN_CLUSTER) {
-      const id = clusterIdOf(obj);
-      const others = id === undefined ? [] : this.clusterIds.others(id, name);
-      if (others.length === 0) return [];
-      return [
-        {
-          field: 'spec.clusterIdentity.clusterID',
-          message: `cluster id "${id}" is already used by ${quoteList(KIND_FOREIGN_CLUSTER, others)}`,
-          accepted: `one ForeignCluster per cluster id: edit ${quoteList(KIND_FOREIGN_CLUSTER, others)} instead`,
-        },
-      ];
-    }
-    if (kind === KIND_SEARCH_DOMAIN) {
-      const key = domainKeyOf(obj);
-      const others = key === undefined ? [] : this.domains.others(key, name);
-      if (others.length === 0) return [];
-      return [
-        {
-          field: 'spec.domain',
-          message: `domain "${key}" is already searched by ${quoteList(KIND_SEARCH_DOMAIN, others)}`,
-          accepted: `one SearchDomain per domain: edit ${quoteList(KIND_SEARCH_DOMAIN, others)} instead`,
-        },
-      ];
-    }
-    return [];
+  /** The stored objects of `kind` that share `key` (for the rule to judge); none for other kinds. */
+  holding(kind: KindName, key: string): NamedObject[] {
+    return this.indexes.get(kind)?.holding(key) ?? [];
   }
 }
 
 /** Used when there is no API access: single-object rules only. */
-export const CROSS_OBJECT_CHECKS_OFF: CrossObjectChecks = { state: 'off', conflicts: () => [] };
+export const CROSS_OBJECT_CHECKS_OFF: CrossObjectChecks = { state: 'off', holding: () => [] };
 
 export interface CrossObjectCache extends CrossObjectChecks {
   readonly index: CrossObjectIndex;
@@ -138,18 +102,8 @@ export async function startCrossObjectCache(kubeConfig: KubeConfig, log: Logger)
   let stopped = false;
 
   const watched = [
-    {
-      kind: KIND_FOREIGN_CLUSTER,
-      plural: PLURAL_FOREIGN_CLUSTERS,
-      set: (name: string, obj: unknown) => index.setForeignCluster(name, obj),
-      remove: (name: string) => index.removeForeignCluster(name),
-    },
-    {
-      kind: KIND_SEARCH_DOMAIN,
-      plural: PLURAL_SEARCH_DOMAINS,
-      set: (name: string, obj: unknown) => index.setSearchDomain(name, obj),
-      remove: (name: string) => index.removeSearchDomain(name),
-    },
+    { kind: KIND_FOREIGN_CLUSTER, plural: PLURAL_FOREIGN_CLUSTERS },
+    { kind: KIND_SEARCH_DOMAIN, plural: PLURAL_SEARCH_DOMAINS },
   ] as const;
 
   const informers = watched.map((w) => {
@@ -168,12 +122,12 @@ export async function startCrossObjectCache(kubeConfig: KubeConfig, log: Logger)
     };
     const informer = k8s.makeInformer(kubeConfig, path, list);
     const upsert = (obj: KubernetesObject) => {
-      if (obj.metadata?.name) w.set(obj.metadata.name, obj);
+      if (obj.metadata?.name) index.set(w.kind, obj.metadata.name, obj);
     };
     informer.on('add', upsert);
     informer.on('update', upsert);
     informer.on('delete', (obj) => {
-      if (obj.metadata?.name) w.remove(obj.metadata.name);
+      if (obj.metadata?.name) index.remove(w.kind, obj.metadata.name);
     });
     informer.on('error', (err) => {
       if (stopped) return;
@@ -200,7 +154,7 @@ export async function startCrossObjectCache(kubeConfig: KubeConfig, log: Logger)
     get state() {
       return listed[KIND_FOREIGN_CLUSTER] && listed[KIND_SEARCH_DOMAIN] ? 'ready' : 'syncing';
     },
-    conflicts: (kind, name, obj) => index.conflicts(kind, name, obj),
+    holding: (kind, key) => index.holding(kind, key),
     async stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

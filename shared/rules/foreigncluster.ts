@@ -1,6 +1,6 @@
 // ForeignCluster defaulting and validation (SPEC §1, §4). Pure: no I/O, never mutates its
-// input, never throws. Cross-object checks (one ForeignCluster per cluster id) belong to the
-// webhook, which has the API cache.
+// input, never throws. The one rule across objects (one ForeignCluster per cluster id) is in
+// uniqueness.ts; the webhook and the plugin supply the other objects.
 import {
   DEFAULT_DISCOVERY_TYPE,
   DEFAULT_JOIN,
@@ -11,6 +11,7 @@ import {
   TRUST_MODES,
 } from '../api/constants.js';
 import { CLUSTER_ID_ACCEPTED, clusterIdProblem } from './cluster-id.js';
+import { DNS_1123_LABEL, MAX_DNS_LABEL_LENGTH } from './dns-name.js';
 import { AUTH_URL_ACCEPTED, checkAuthUrl, normaliseAuthUrl } from './url.js';
 import {
   cloneJson,
@@ -46,9 +47,9 @@ export function isValidClusterId(value: unknown): value is string {
   );
 }
 
-/** The cluster id in spec.clusterIdentity, when the object has one (of any type). */
-function clusterIdOf(spec: unknown): unknown {
-  return ownValue(ownValue(spec, 'clusterIdentity'), 'clusterID');
+/** spec.clusterIdentity.clusterID of a ForeignCluster, as stored (of any type, or undefined). */
+export function clusterIdOf(obj: unknown): unknown {
+  return ownValue(ownValue(ownValue(obj, 'spec'), 'clusterIdentity'), 'clusterID');
 }
 
 /** Writes `value` into metadata.labels[key], or removes the key when `value` is undefined. */
@@ -87,7 +88,7 @@ export function defaultForeignCluster<T>(obj: T, _old?: T): T {
   const authUrl = ownValue(spec, 'authUrl');
   if (typeof authUrl === 'string') setOwn(spec, 'authUrl', normaliseAuthUrl(authUrl));
 
-  const clusterId = clusterIdOf(spec);
+  const clusterId = clusterIdOf(copy);
   if (isValidClusterId(clusterId)) syncLabel(copy, LABEL_CLUSTER_ID, clusterId);
   else if (isAbsent(clusterId)) syncLabel(copy, LABEL_CLUSTER_ID, undefined);
   const discoveryType = ownValue(spec, 'discoveryType');
@@ -97,9 +98,9 @@ export function defaultForeignCluster<T>(obj: T, _old?: T): T {
   return copy;
 }
 
-function validateClusterIdentity(findings: Findings, spec: PlainObject, oldSpec: unknown): void {
+function validateClusterIdentity(findings: Findings, spec: PlainObject, old: unknown): void {
   const identity = ownValue(spec, 'clusterIdentity');
-  const oldId = clusterIdOf(oldSpec);
+  const oldId = clusterIdOf(old);
   const hadId = typeof oldId === 'string' && oldId !== '';
   if (isAbsent(identity)) {
     if (hadId) {
@@ -152,7 +153,7 @@ function validateLabels(findings: Findings, obj: PlainObject, spec: PlainObject)
     return;
   }
   const clusterIdLabel = ownValue(labels, LABEL_CLUSTER_ID);
-  const clusterId = clusterIdOf(spec);
+  const clusterId = clusterIdOf(obj);
   if (
     clusterIdLabel !== undefined &&
     clusterIdLabel !== clusterId &&
@@ -200,7 +201,7 @@ export function validateForeignCluster(
   if (!isAbsent(trustMode)) expectOneOf(findings, 'spec.trustMode', trustMode, TRUST_MODES);
   const namespace = ownValue(spec, 'namespace');
   if (!isAbsent(namespace) && expectString(findings, 'spec.namespace', namespace, NAMESPACE_ACCEPTED)) {
-    if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    if (namespace !== '' && !(namespace.length <= MAX_DNS_LABEL_LENGTH && DNS_1123_LABEL.test(namespace))) {
       findings.error(
         'spec.namespace',
         `${describeValue(namespace)} is not a namespace name`,
@@ -208,7 +209,7 @@ export function validateForeignCluster(
       );
     }
   }
-  validateClusterIdentity(findings, spec, ownValue(old, 'spec'));
+  validateClusterIdentity(findings, spec, old);
   validateLabels(findings, obj as PlainObject, spec); // an object: requireObjectSpec checked it
   return findings.result();
 }

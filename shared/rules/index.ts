@@ -1,5 +1,7 @@
-// The per-kind rules in one place: the webhook picks them by kind, the plugin and the agent
-// call the same functions (DESIGN: a rule lives once, in shared/rules).
+// Every rule of every kind in one table (rulesByKind): defaulting, validation and the
+// uniqueness rule (uniqueness.ts, for which the caller supplies the other stored objects: the
+// webhook from its watch cache, the plugin from a list). The webhook picks them by kind, the
+// plugin and the agent call the same functions (DESIGN: a rule lives once, in shared/rules).
 import {
   KIND_CLUSTER_CONFIG,
   KIND_DNS_REGISTRATION,
@@ -12,6 +14,7 @@ import { defaultForeignCluster, validateForeignCluster } from './foreigncluster.
 import { defaultSearchDomain, validateSearchDomain } from './searchdomain.js';
 import { dnsRegistrationRules } from './dnsregistration.js';
 import type { KindRules } from './types.js';
+import { uniqueClusterId, uniqueDomain } from './uniqueness.js';
 
 export type RuledKind =
   | typeof KIND_FOREIGN_CLUSTER
@@ -23,12 +26,14 @@ export const foreignClusterRules: KindRules<ForeignCluster> = {
   kind: KIND_FOREIGN_CLUSTER,
   applyDefaults: defaultForeignCluster,
   validate: validateForeignCluster,
+  unique: uniqueClusterId,
 };
 
 export const searchDomainRules: KindRules<SearchDomain> = {
   kind: KIND_SEARCH_DOMAIN,
   applyDefaults: defaultSearchDomain,
   validate: validateSearchDomain,
+  unique: uniqueDomain,
 };
 
 export const clusterConfigRules: KindRules<ClusterConfig> = {
@@ -38,26 +43,14 @@ export const clusterConfigRules: KindRules<ClusterConfig> = {
 };
 
 /**
- * The rules by kind, typed for untrusted input (an AdmissionReview's object): every function
- * accepts any value without throwing.
+ * Every rule by kind, the one table: defaulting, validation and uniqueness. Typed for untrusted
+ * input (an AdmissionReview's object): every function accepts any value without throwing.
  */
 export const rulesByKind: Readonly<Record<RuledKind, KindRules<unknown>>> = {
-  ForeignCluster: {
-    kind: KIND_FOREIGN_CLUSTER,
-    applyDefaults: defaultForeignCluster,
-    validate: validateForeignCluster,
-  },
-  SearchDomain: {
-    kind: KIND_SEARCH_DOMAIN,
-    applyDefaults: defaultSearchDomain,
-    validate: validateSearchDomain,
-  },
-  ClusterConfig: {
-    kind: KIND_CLUSTER_CONFIG,
-    applyDefaults: defaultClusterConfig,
-    validate: validateClusterConfig,
-  },
-  DNSRegistration: dnsRegistrationRules as KindRules<unknown>,
+  ForeignCluster: foreignClusterRules,
+  SearchDomain: searchDomainRules,
+  ClusterConfig: clusterConfigRules,
+  DNSRegistration: dnsRegistrationRules,
 };
 
 /** The rules for `kind`, or undefined for a kind we do not handle. */
@@ -70,8 +63,20 @@ export function rulesFor(kind: unknown): KindRules<unknown> | undefined {
 export * from './types.js';
 export { dnsRegistrationRules } from './dnsregistration.js';
 export { defaultClusterConfig, validateClusterConfig, SERVICE_TYPE_PATTERN } from './clusterconfig.js';
-export { defaultForeignCluster, validateForeignCluster, isValidClusterId } from './foreigncluster.js';
-export { defaultSearchDomain, validateSearchDomain, domainProblem, sameDomain } from './searchdomain.js';
+export {
+  clusterIdOf,
+  defaultForeignCluster,
+  validateForeignCluster,
+  isValidClusterId,
+} from './foreigncluster.js';
+export {
+  defaultSearchDomain,
+  validateSearchDomain,
+  domainKey,
+  domainProblem,
+  sameDomain,
+} from './searchdomain.js';
+export { clusterIdKeyOf, domainKeyOf, namedObjects, uniqueClusterId, uniqueDomain } from './uniqueness.js';
 export {
   authUrlMatchKey,
   checkAuthUrl,

@@ -1,5 +1,5 @@
 // SearchDomain defaulting and validation (SPEC §1, §4). Pure; one SearchDomain per domain is
-// a cross-object check left to the webhook.
+// the uniqueness rule in uniqueness.ts.
 import { DEFAULT_SEARCH_DOMAIN_AUTOJOIN } from '../api/constants.js';
 import { DNS_DOMAIN_ACCEPTED, dnsNameProblem, looksLikeIPv4, withoutTrailingDot } from './dns-name.js';
 import {
@@ -34,9 +34,15 @@ export function domainProblem(domain: string): string | undefined {
   return undefined;
 }
 
+/** A domain as DNS compares names: case-insensitive, trailing dots ignored; undefined when empty. */
+export function domainKey(domain: string): string | undefined {
+  const key = domain.trim().toLowerCase().replace(/\.+$/, '');
+  return key === '' ? undefined : key;
+}
+
 /** The same DNS name written two ways ("Example.com." and "example.com")? */
 export function sameDomain(a: string, b: string): boolean {
-  return withoutTrailingDot(a).toLowerCase() === withoutTrailingDot(b).toLowerCase();
+  return domainKey(a) === domainKey(b);
 }
 
 /** Field errors and warnings for a SearchDomain. */

@@ -27,6 +27,27 @@ export interface KindRules<T> {
   applyDefaults(obj: T, old?: T): T;
   /** Never throws, whatever the input shape. `old` is set on UPDATE. */
   validate(obj: T, old: T | undefined, opts?: RuleOptions): ValidationResult;
+  /** What no two objects of the kind may share (uniqueness.ts); absent when nothing is unique. */
+  unique?: UniquenessRule;
+}
+
+/** A stored object and its metadata.name, as the uniqueness rules compare them. */
+export interface NamedObject {
+  name: string;
+  object: unknown;
+}
+
+/** A value no two objects of a kind may share, e.g. a ForeignCluster's cluster id. */
+export interface UniquenessRule {
+  /** The field the value is in, e.g. "spec.clusterIdentity.clusterID". */
+  field: string;
+  /** The value as compared, or undefined when `obj` has none (then nothing conflicts). */
+  keyOf(obj: unknown): string | undefined;
+  /**
+   * The field error when `obj`, named `name` (undefined before it has one), shares its value with
+   * one of `existing` (other than itself); none otherwise. Never throws.
+   */
+  conflicts(obj: unknown, name: string | undefined, existing: Iterable<NamedObject>): FieldError[];
 }
 
 /** One line: `spec.authUrl: <message> (accepted: <what>)`. */

@@ -205,6 +205,24 @@ describe('kubectl liqo (e2e, real API server and webhook)', function () {
     assert.equal(await getFc(peerId), undefined);
   });
 
+  it("join --name with a cluster id another ForeignCluster holds: the webhook's uniqueness rule, asked before writing, in every dry-run mode", async () => {
+    assert.equal((await liqo(['join', peer.url])).code, 0);
+    try {
+      for (const dryRun of [[], ['--dry-run=client'], ['--dry-run=server']]) {
+        expectOneLineError(
+          await liqo(['join', peer.url, '--name', 'twin', ...dryRun]),
+          new RegExp(
+            `ForeignCluster "twin" would be refused: spec\\.clusterIdentity\\.clusterID: cluster id "${peerId}" ` +
+              `is already used by ForeignCluster "${peerId}"`,
+          ),
+        );
+      }
+      assert.equal(await getFc('twin'), undefined);
+    } finally {
+      await env.controlPlane.kubectl(['delete', 'foreignclusters', peerId, '--ignore-not-found']);
+    }
+  });
+
   it('joining this cluster itself is refused', async () => {
     const self = await startIdsServer({ ...(await selfSigned()), identity: { clusterId: env.clusterId } });
     try {

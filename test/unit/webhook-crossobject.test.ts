@@ -1,10 +1,12 @@
-// The uniqueness rules (one ForeignCluster per cluster id, one SearchDomain per domain) as the
-// validating endpoint applies them. In the program the index is fed by informers watching the
-// API server; here the test feeds the same index the same add/update/delete events directly
-// (the informer path itself belongs to the e2e tests against a real kube-apiserver).
+// The uniqueness rules (one ForeignCluster per cluster id, one SearchDomain per domain, in
+// shared/rules/uniqueness.ts) as the validating endpoint applies them to the objects its cache
+// supplies. In the program the index is fed by informers watching the API server; here the test
+// feeds the same index the same add/update/delete events directly (the informer path itself
+// belongs to the e2e tests against a real kube-apiserver).
 import { strict as assert } from 'node:assert';
 import { validate, type AdmissionRequest, type CrossObjectChecks } from '../../webhook/admission.js';
-import { CrossObjectIndex, domainKeyOf } from '../../webhook/crossobject-cache.js';
+import { CrossObjectIndex } from '../../webhook/crossobject-cache.js';
+import { domainKeyOf } from '../../shared/rules/index.js';
 
 function fc(name: string, clusterID?: string) {
   return {
@@ -45,9 +47,9 @@ describe('webhook cross-object checks', () => {
 
   beforeEach(() => {
     index = new CrossObjectIndex();
-    ready = { state: 'ready', conflicts: (k, n, o) => index.conflicts(k, n, o) };
-    index.setForeignCluster('alpha', fc('alpha', 'id-1'));
-    index.setSearchDomain('example.com', sd('example.com', 'example.com'));
+    ready = { state: 'ready', holding: (kind, key) => index.holding(kind, key) };
+    index.set('ForeignCluster', 'alpha', fc('alpha', 'id-1'));
+    index.set('SearchDomain', 'example.com', sd('example.com', 'example.com'));
   });
 
   it('refuses a second ForeignCluster with the same cluster id, naming the first', () => {
@@ -66,15 +68,15 @@ describe('webhook cross-object checks', () => {
   });
 
   it('follows updates and deletes of the watched objects', () => {
-    index.setForeignCluster('alpha', fc('alpha', 'id-2')); // alpha now has another id
+    index.set('ForeignCluster', 'alpha', fc('alpha', 'id-2')); // alpha now has another id
     assert.equal(validate(req('CREATE', fc('beta', 'id-1')), ctx()).review.response.allowed, true);
     assert.equal(validate(req('CREATE', fc('beta', 'id-2')), ctx()).review.response.allowed, false);
-    index.removeForeignCluster('alpha');
+    index.remove('ForeignCluster', 'alpha');
     assert.equal(validate(req('CREATE', fc('beta', 'id-2')), ctx()).review.response.allowed, true);
   });
 
   it('ignores ForeignClusters without a cluster id (only authUrl given)', () => {
-    index.setForeignCluster('gamma', fc('gamma'));
+    index.set('ForeignCluster', 'gamma', fc('gamma'));
     assert.equal(validate(req('CREATE', fc('delta')), ctx()).review.response.allowed, true);
   });
 
@@ -97,7 +99,7 @@ describe('webhook cross-object checks', () => {
   });
 
   it('refuses with 503 while the caches have not synced, and skips the checks when off', () => {
-    const syncing: CrossObjectChecks = { state: 'syncing', conflicts: () => [] };
+    const syncing: CrossObjectChecks = { state: 'syncing', holding: () => [] };
     const waiting = validate(req('CREATE', fc('beta', 'id-1')), {
       allowLoopbackAuthUrl: false,
       crossObject: syncing,
@@ -105,7 +107,7 @@ describe('webhook cross-object checks', () => {
     assert.equal(waiting.review.response.allowed, false);
     assert.equal(waiting.review.response.status?.code, 503);
     assert.match(waiting.review.response.status?.message ?? '', /retry/);
-    const off: CrossObjectChecks = { state: 'off', conflicts: () => assert.fail('not consulted when off') };
+    const off: CrossObjectChecks = { state: 'off', holding: () => assert.fail('not consulted when off') };
     const allowed = validate(req('CREATE', fc('beta', 'id-1')), {
       allowLoopbackAuthUrl: false,
       crossObject: off,

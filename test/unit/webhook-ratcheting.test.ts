@@ -14,7 +14,6 @@ import {
 } from '../../webhook/admission.js';
 import { CROSS_OBJECT_CHECKS_OFF } from '../../webhook/crossobject-cache.js';
 import { LABEL_CLUSTER_ID } from '../../shared/api/constants.js';
-import type { FieldError } from '../../shared/rules/types.js';
 
 type Obj = Record<string, unknown> & { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
 
@@ -331,18 +330,12 @@ describe('webhook admission: UPDATE ratcheting', () => {
       undefined,
       context(),
     );
-    // both twins were stored while the webhook was down
-    const duplicate: FieldError = {
-      field: 'spec.clusterIdentity.clusterID',
-      message: `cluster id "${ID}" is already used by ForeignCluster "twin-a"`,
-    };
+    // both twins were stored while the webhook was down: the cache holds twin-a with the same id
+    const twinA = { ...stored, metadata: { ...stored.metadata, name: 'twin-a' } };
     const checks = (state: CrossObjectChecks['state']): CrossObjectChecks => ({
       state,
-      conflicts: (kind, _name, obj) =>
-        kind === 'ForeignCluster' &&
-        ((obj as Obj).spec?.clusterIdentity as { clusterID?: string } | undefined)?.clusterID === ID
-          ? [duplicate]
-          : [],
+      holding: (kind, key) =>
+        kind === 'ForeignCluster' && key === ID ? [{ name: 'twin-a', object: twinA }] : [],
     });
 
     it('refuses the duplicate on CREATE', () => {
