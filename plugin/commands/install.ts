@@ -3,6 +3,10 @@
 // flags (plugin/install/transforms.ts), and are server-side applied in an order that cannot
 // leave the cluster refusing writes (plugin/install/run.ts): the webhook configurations go in
 // only after the webhook is available, and uninstall removes them first.
+//
+// A new install flag: declare it in the builder and in InstallFlags, turn it into plain data in
+// completeInstall (usually a field of InstallSettings, for a transform), check it in
+// validateInstall (one line naming the flag), and use it in runInstall or in a transform.
 import { readFile } from 'node:fs/promises';
 import {
   CLUSTER_CONFIG_NAME,
@@ -11,9 +15,8 @@ import {
   KIND_CLUSTER_CONFIG,
   LIQO_DISCOVERY_IMAGE,
 } from '../../shared/api/constants.js';
-import type { OneStepCommandModule } from '../command.js';
+import type { CommandContext, CommandModule } from '../command.js';
 import {
-  connect,
   dryRunOption,
   dryRunSuffix,
   parseDuration,
@@ -22,9 +25,19 @@ import {
   type GlobalOptions,
 } from '../global.js';
 import type { CommandIO } from '../io.js';
+import { clusterProfilesNamespaceProblem } from '../install/cluster-profiles.js';
+import type { LiqoResources } from '../../shared/kube/liqo-resources.js';
 import type { ManifestObject } from '../install/objects.js';
+import {
+  imageProblem,
+  parseNodeSelector,
+  PULL_POLICIES,
+  type InstallPlan,
+  type InstallSettings,
+} from '../install/transforms.js';
 
-export interface InstallOptions extends GlobalOptions {
+/** What yargs parses for install. */
+export interface InstallFlags extends GlobalOptions {
   image?: string;
   imagePullPolicy?: string;
   timeout?: string;
@@ -43,15 +56,55 @@ export interface InstallOptions extends GlobalOptions {
   clusterProfiles?: string;
 }
 
-export interface UninstallOptions extends GlobalOptions {
+/** What install runs from: the release manifest and the transforms the flags ask for. */
+export interface InstallOptions {
+  dryRun: DryRunMode;
+  /** -o: how --dry-run=client prints the objects; undefined when not given. */
+  output: 'yaml' | 'json' | undefined;
+  /** --timeout in ms, and as the user wrote it (for messages). */
+  timeoutMs: number;
+  timeoutText: string;
+  /** The release manifest embedded in this build of the plugin. */
+  manifest: ManifestObject[];
+  /** What the transforms make of the manifest (plugin/install/transforms.ts configure()). */
+  settings: InstallSettings;
+  /** --ca-file as given (its PEM is in settings.caBundle when it goes with --webhook-url). */
+  caFile: string | undefined;
+  /** --force: take over CRDs another installation applied. */
+  force: boolean;
+  /** --publish-cluster-property. */
+  publishClusterProperty: boolean;
+}
+
+/** What yargs parses for uninstall. */
+export interface UninstallFlags extends GlobalOptions {
   deleteCrds?: boolean;
   deleteNamespace?: boolean;
   dryRun?: DryRunMode;
 }
 
-const DEFAULT_TIMEOUT = '5m';
+/** What uninstall runs from. */
+export interface UninstallOptions {
+  dryRun: DryRunMode;
+  deleteCrds: boolean;
+  deleteNamespace: boolean;
+  /** The release manifest: what uninstall removes. */
+  manifest: ManifestObject[];
+}
 
-export const installCommand: OneStepCommandModule<InstallOptions> = {
+/** Where complete() gets the release manifest (a unit test passes one rendered from manifests/). */
+export type ManifestSource = () => Promise<ManifestObject[]>;
+
+async function embeddedManifest(): Promise<ManifestObject[]> {
+  const { releaseObjects } = await import('../install/release.js');
+  return releaseObjects();
+}
+
+const DEFAULT_TIMEOUT = '5m';
+/** The agent's health port when --agent-health-port is not given (manifests/). */
+const DEFAULT_AGENT_HEALTH_PORT = 9444;
+
+export const installCommand: CommandModule<InstallFlags, InstallOptions> = {
   command: 'install',
   describe: 'Install the CRDs, namespace, RBAC, webhook and agent; register the webhook once it is up',
   builder: (y) =>
@@ -118,10 +171,12 @@ export const installCommand: OneStepCommandModule<InstallOptions> = {
           describe: 'With --dry-run=client: print the objects as yaml (default) or a json List',
         }),
     ),
+  complete: (flags) => completeInstall(flags),
+  validate: validateInstall,
   run: runInstall,
 };
 
-export const uninstallCommand: OneStepCommandModule<UninstallOptions> = {
+export const uninstallCommand: CommandModule<UninstallFlags, UninstallOptions> = {
   command: 'uninstall',
   describe: 'Remove what install added, webhook configurations first (CRDs and namespace stay unless asked)',
   builder: (y) =>
@@ -138,16 +193,10 @@ export const uninstallCommand: OneStepCommandModule<UninstallOptions> = {
           describe: 'Delete the liqo namespace too (the cluster id, the CA Secret, the Lease)',
         }),
     ),
+  complete: (flags) => completeUninstall(flags),
+  validate: () => undefined, // every combination of the flags means something
   run: runUninstall,
 };
-
-function port(flag: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new UserError(`--${flag} ${value}: not a port (1-65535)`);
-  }
-  return value;
-}
 
 /** The ClusterConfig install creates when there is none: the guide's defaults, spelled out. */
 export function defaultClusterConfig(): ManifestObject {
@@ -159,85 +208,104 @@ export function defaultClusterConfig(): ManifestObject {
   };
 }
 
-async function installObjects(opts: InstallOptions) {
-  const { configure, imageProblem, parseNodeSelector, planInstall, PULL_POLICIES } =
-    await import('../install/transforms.js');
-  const image = opts.image ?? LIQO_DISCOVERY_IMAGE;
-  const badImage = imageProblem(image);
-  if (badImage) throw new UserError(badImage);
-  const pullPolicy = PULL_POLICIES.find((p) => p === opts.imagePullPolicy);
-  if (opts.webhookUrl && !/^https:\/\/[^/]+/i.test(opts.webhookUrl)) {
-    throw new UserError(`--webhook-url ${opts.webhookUrl}: not an https URL (e.g. https://10.0.0.1:8443)`);
-  }
+// ---- install ----
+
+/**
+ * Flags → Options: the timeout parsed, the node selector split, the CA file read (only when it
+ * goes with --webhook-url; validate refuses it otherwise), the release manifest loaded.
+ */
+export async function completeInstall(
+  flags: InstallFlags,
+  manifest: ManifestSource = embeddedManifest,
+): Promise<InstallOptions> {
+  const timeoutText = flags.timeout ?? DEFAULT_TIMEOUT;
+  const timeoutMs = parseDuration(timeoutText, '--timeout') ?? 0;
+  const pullPolicy = PULL_POLICIES.find((p) => p === flags.imagePullPolicy);
   let caBundle: string | undefined;
-  if (opts.caFile) {
-    if (!opts.webhookUrl) throw new UserError('--ca-file only goes with --webhook-url');
-    caBundle = await readFile(opts.caFile, 'utf8').catch(() => {
-      throw new UserError(`--ca-file: cannot read ${opts.caFile}`);
+  if (flags.caFile && flags.webhookUrl) {
+    caBundle = await readFile(flags.caFile, 'utf8').catch(() => {
+      throw new UserError(`--ca-file: cannot read ${flags.caFile}`);
     });
   }
-  const idsPort = port('ids-port', opts.idsPort);
-  const healthPort = port('agent-health-port', opts.agentHealthPort);
-  if (idsPort !== undefined && idsPort === (healthPort ?? 9444)) {
-    throw new UserError(`--ids-port ${idsPort}: the agent's health port is ${idsPort} too; choose another`);
-  }
-  const { releaseObjects } = await import('../install/release.js');
-  const objects = configure(await releaseObjects(), {
-    image,
+  const settings: InstallSettings = {
+    image: flags.image ?? LIQO_DISCOVERY_IMAGE,
     ...(pullPolicy ? { imagePullPolicy: pullPolicy } : {}),
-    withoutAgent: Boolean(opts.withoutAgent),
-    ...(idsPort !== undefined ? { idsPort } : {}),
-    ...(healthPort !== undefined ? { agentHealthPort: healthPort } : {}),
-    ...(opts.agentNodeSelector !== undefined
-      ? { agentNodeSelector: parseNodeSelector(opts.agentNodeSelector) }
+    withoutAgent: Boolean(flags.withoutAgent),
+    ...(flags.idsPort !== undefined ? { idsPort: flags.idsPort } : {}),
+    ...(flags.agentHealthPort !== undefined ? { agentHealthPort: flags.agentHealthPort } : {}),
+    ...(flags.agentNodeSelector !== undefined
+      ? { agentNodeSelector: parseNodeSelector(flags.agentNodeSelector) }
       : {}),
-    ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
+    ...(flags.webhookUrl ? { webhookUrl: flags.webhookUrl } : {}),
     ...(caBundle ? { caBundle } : {}),
-    ...(opts.clusterProfiles !== undefined ? { clusterProfilesNamespace: opts.clusterProfiles } : {}),
-  });
-  return { plan: planInstall(objects), caBundle };
+    ...(flags.clusterProfiles !== undefined ? { clusterProfilesNamespace: flags.clusterProfiles } : {}),
+  };
+  return {
+    dryRun: flags.dryRun ?? 'none',
+    output: flags.output === 'json' || flags.output === 'yaml' ? flags.output : undefined,
+    timeoutMs,
+    timeoutText,
+    manifest: await manifest(),
+    settings,
+    caFile: flags.caFile,
+    force: flags.force ?? false,
+    publishClusterProperty: flags.publishClusterProperty ?? false,
+  };
 }
 
-export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<void> {
-  const mode = opts.dryRun ?? 'none';
-  if (opts.output && mode !== 'client') throw new UserError('--output only goes with --dry-run=client');
-  const timeoutText = opts.timeout ?? DEFAULT_TIMEOUT;
-  const timeoutMs = parseDuration(timeoutText, '--timeout') ?? 0;
-  const { plan, caBundle } = await installObjects(opts);
-  const { applyOrder } = await import('../install/transforms.js');
-
-  if (mode === 'client') {
-    const objects = applyOrder(plan, [defaultClusterConfig()]);
-    if (opts.output === 'json') {
-      const { asList } = await import('../output/print.js');
-      io.stdout.write(`${JSON.stringify(asList(objects), null, 2)}\n`);
-      return;
-    }
-    const { stringify } = await import('../output/yaml.js');
-    io.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
-    return;
+/** Each flag value that cannot work, as one line naming the flag; nothing is read or sent. */
+export function validateInstall(opts: InstallOptions): void {
+  const { settings } = opts;
+  if (opts.output && opts.dryRun !== 'client')
+    throw new UserError('--output only goes with --dry-run=client');
+  const badImage = imageProblem(settings.image);
+  if (badImage) throw new UserError(badImage);
+  if (settings.webhookUrl && !/^https:\/\/[^/]+/i.test(settings.webhookUrl)) {
+    throw new UserError(
+      `--webhook-url ${settings.webhookUrl}: not an https URL (e.g. https://10.0.0.1:8443)`,
+    );
   }
+  if (opts.caFile && !settings.webhookUrl) throw new UserError('--ca-file only goes with --webhook-url');
+  checkPort('ids-port', settings.idsPort);
+  checkPort('agent-health-port', settings.agentHealthPort);
+  const idsPort = settings.idsPort;
+  if (idsPort !== undefined && idsPort === (settings.agentHealthPort ?? DEFAULT_AGENT_HEALTH_PORT)) {
+    throw new UserError(`--ids-port ${idsPort}: the agent's health port is ${idsPort} too; choose another`);
+  }
+  const namespace = settings.clusterProfilesNamespace;
+  const badNamespace = namespace !== undefined ? clusterProfilesNamespaceProblem(namespace) : undefined;
+  if (badNamespace) throw new UserError(badNamespace);
+}
 
-  const resources = await connect(opts, io);
-  const k8s = await import('@kubernetes/client-node');
+function checkPort(flag: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UserError(`--${flag} ${value}: not a port (1-65535)`);
+  }
+}
+
+/** The release manifest through the flags' transforms, split into install's steps. */
+export async function installPlan(opts: Pick<InstallOptions, 'manifest' | 'settings'>): Promise<InstallPlan> {
+  const { configure, planInstall } = await import('../install/transforms.js');
+  return planInstall(configure(opts.manifest, opts.settings));
+}
+
+export async function runInstall(opts: InstallOptions, { io, clients }: CommandContext): Promise<void> {
+  const mode = opts.dryRun;
+  const plan = await installPlan(opts);
+  if (mode === 'client') return printInstall(plan, opts.output, io);
+
+  const resources = await clients.liqo();
   const { Installer } = await import('../install/run.js');
-  const installer = new Installer(
-    {
-      objects: k8s.KubernetesObjectApi.makeApiClient(resources.kubeConfig),
-      core: resources.kubeConfig.makeApiClient(k8s.CoreV1Api),
-      crds: resources.kubeConfig.makeApiClient(k8s.ApiextensionsV1Api),
-      server: resources.server,
-    },
-    io,
-    {
-      mode,
-      deadline: Date.now() + timeoutMs,
-      timeoutText,
-      ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
-      ...(caBundle ? { caBundle } : {}),
-      ...(opts.force ? { force: true } : {}),
-    },
-  );
+  const { settings } = opts;
+  const installer = new Installer(await clusterAccess(resources), io, {
+    mode,
+    deadline: Date.now() + opts.timeoutMs,
+    timeoutText: opts.timeoutText,
+    ...(settings.webhookUrl ? { webhookUrl: settings.webhookUrl } : {}),
+    ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
+    ...(opts.force ? { force: true } : {}),
+  });
   await installer.install(plan, defaultClusterConfig());
   if (opts.publishClusterProperty) {
     const { publishClusterProperty } = await import('../install/cluster-property.js');
@@ -246,26 +314,61 @@ export async function runInstall(opts: InstallOptions, io: CommandIO): Promise<v
   if (mode === 'none') io.stderr.write('liqo-discovery installed\n');
 }
 
-export async function runUninstall(opts: UninstallOptions, io: CommandIO): Promise<void> {
-  const { releaseObjects } = await import('../install/release.js');
-  const { planInstall } = await import('../install/transforms.js');
+/** --dry-run=client: every object in the order install sends them, as YAML documents or a List. */
+async function printInstall(
+  plan: InstallPlan,
+  output: InstallOptions['output'],
+  io: CommandIO,
+): Promise<void> {
+  const { applyOrder } = await import('../install/transforms.js');
+  const objects = applyOrder(plan, [defaultClusterConfig()]);
+  if (output === 'json') {
+    const { asList } = await import('../output/print.js');
+    io.stdout.write(`${JSON.stringify(asList(objects), null, 2)}\n`);
+    return;
+  }
+  const { stringify } = await import('../output/yaml.js');
+  io.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
+}
+
+/** The APIs install needs beyond our CRDs' client, on the same kubeconfig. */
+async function clusterAccess(resources: LiqoResources) {
+  const k8s = await import('@kubernetes/client-node');
+  return {
+    objects: k8s.KubernetesObjectApi.makeApiClient(resources.kubeConfig),
+    core: resources.kubeConfig.makeApiClient(k8s.CoreV1Api),
+    crds: resources.kubeConfig.makeApiClient(k8s.ApiextensionsV1Api),
+    server: resources.server,
+  };
+}
+
+// ---- uninstall ----
+
+export async function completeUninstall(
+  flags: UninstallFlags,
+  manifest: ManifestSource = embeddedManifest,
+): Promise<UninstallOptions> {
+  return {
+    dryRun: flags.dryRun ?? 'none',
+    deleteCrds: flags.deleteCrds ?? false,
+    deleteNamespace: flags.deleteNamespace ?? false,
+    manifest: await manifest(),
+  };
+}
+
+export async function runUninstall(opts: UninstallOptions, { io, clients }: CommandContext): Promise<void> {
+  const { planInstall, removeOrder } = await import('../install/transforms.js');
   const { describeObject } = await import('../install/objects.js');
-  const plan = planInstall(await releaseObjects());
-  // webhook configurations first: from then on no write waits on a webhook being removed
-  const objects = [
-    ...plan.webhookConfigurations,
-    ...plan.agent,
-    ...plan.webhook,
-    ...[...plan.base].reverse(),
-    ...(opts.deleteCrds ? plan.crds : []),
-    ...(opts.deleteNamespace ? plan.namespaces : []),
-  ];
-  const mode = opts.dryRun ?? 'none';
+  const objects = removeOrder(planInstall(opts.manifest), {
+    crds: opts.deleteCrds,
+    namespaces: opts.deleteNamespace,
+  });
+  const mode = opts.dryRun;
   if (mode === 'client') {
     for (const o of objects) io.stdout.write(`${describeObject(o)} deleted (dry run)\n`);
     return;
   }
-  const resources = await connect(opts, io);
+  const resources = await clients.liqo();
   // the agent removes this cluster's DNS records while it still runs (DNSRegistration finalizers)
   const { removeDnsRegistrations } = await import('../dns-registration/uninstall.js');
   await removeDnsRegistrations(resources, io, { serverDryRun: mode === 'server' });

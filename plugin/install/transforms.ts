@@ -192,6 +192,25 @@ export function applyOrder(plan: InstallPlan, created: ManifestObject[] = []): M
   ];
 }
 
+/**
+ * The order uninstall deletes in: the webhook configurations first (from then on no write waits
+ * on a webhook being removed), then the workloads and the rest in reverse; the CRDs (and with
+ * them every object of their kinds) and the namespace only when asked.
+ */
+export function removeOrder(
+  plan: InstallPlan,
+  also: { crds: boolean; namespaces: boolean },
+): ManifestObject[] {
+  return [
+    ...plan.webhookConfigurations,
+    ...plan.agent,
+    ...plan.webhook,
+    ...[...plan.base].reverse(),
+    ...(also.crds ? plan.crds : []),
+    ...(also.namespaces ? plan.namespaces : []),
+  ];
+}
+
 // ---- checking the flags' values ----
 
 /** One line naming the flag and what would work, or undefined when the value is fine. */
