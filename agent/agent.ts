@@ -19,9 +19,10 @@ import { ensureIdsCertificate, loadCertificateFiles, rotateIdsCertificate } from
 import { IdentityFetcher } from './identity-fetcher.js';
 import { IdentityFiller } from './identity-filler.js';
 import { startIdentityServer, type IdentityServer } from './identity-server.js';
-import { connectAgentKube, withGuardedWrites, type AgentKube } from './kube-access.js';
+import { connectAgentKube, type AgentKube } from './kube-access.js';
 import { LanDiscovery, type MdnsDriver } from './lan-discovery.js';
 import { LeaderElector } from './leader-election.js';
+import { withGuardedWrites } from './leader-only-writes.js';
 import { timingFromSettings, timingProblem, type LeaderElectionTiming } from './leader-election-state.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';

@@ -1,9 +1,10 @@
-// The Kubernetes objects only the agent touches (the cluster-id ConfigMap, the /ids certificate
-// Secret, the leader Lease). The three CRDs go through shared/kube/liqo-resources.ts, watches
-// through shared/kube/watch.ts.
+// The agent's connection to the API server: the clients for what only the agent touches (the
+// cluster-id ConfigMap, the /ids certificate Secret, the leader Lease, Events) and the CRDs'
+// (shared/kube/liqo-resources.ts), every call bounded by one request timeout. Watches are
+// shared/kube/watch.ts; leader-only writes, leader-only-writes.ts.
 import type { CoordinationV1Api, CoreV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
-import { connectLiqo, type LiqoResources, type ResourceClient } from '../shared/kube/liqo-resources.js';
-import type { Logger } from './logger.js';
+import { connectLiqo, type LiqoResources } from '../shared/kube/liqo-resources.js';
+import { requestTimeoutOptions, type RequestOptions } from '../shared/kube/request-timeout.js';
 
 export interface AgentKube {
   readonly kubeConfig: KubeConfig;
@@ -18,9 +19,6 @@ export interface AgentKube {
   requestOptions(): RequestOptions;
 }
 
-// The option bag of a generated client call (its exact generic type is internal to the library).
-type RequestOptions = Parameters<CoordinationV1Api['readNamespacedLease']>[1];
-
 /**
  * `requestTimeoutMs` bounds every API call (the leader-election table keeps it under the renew
  * deadline, so no write of a replica that lost the Lease can still be under way when another
@@ -33,19 +31,7 @@ export async function connectAgentKube(
 ): Promise<AgentKube> {
   const k8s = await import('@kubernetes/client-node');
   const liqo = await connectLiqo({ kubeConfig, liqoNamespace: namespace, requestTimeoutMs });
-  const requestOptions = (): RequestOptions => ({
-    middleware: [
-      {
-        pre: (ctx: import('@kubernetes/client-node').RequestContext) => {
-          ctx.setSignal(AbortSignal.timeout(requestTimeoutMs));
-          return new k8s.Observable(Promise.resolve(ctx));
-        },
-        post: (resp: import('@kubernetes/client-node').ResponseContext) =>
-          new k8s.Observable(Promise.resolve(resp)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  });
+  const requestOptions = (): RequestOptions => requestTimeoutOptions(k8s, requestTimeoutMs);
   return {
     kubeConfig,
     liqo,
@@ -55,45 +41,6 @@ export async function connectAgentKube(
     requestTimeoutMs,
     k8s,
     requestOptions,
-  };
-}
-
-const WRITE_METHODS = ['create', 'patch', 'patchStatus', 'replace', 'delete'] as const;
-
-/**
- * The same kube access whose CRD writes first ask `mayWrite` (the leader elector): a replica
- * that is no longer surely the leader sends nothing. Each write is logged at debug level as
- * `write` with its verb, kind and name.
- */
-export function withGuardedWrites(kube: AgentKube, mayWrite: (what: string) => void, log: Logger): AgentKube {
-  const guard = <T extends { metadata: { name?: string } }>(client: ResourceClient<T>): ResourceClient<T> => {
-    const out: ResourceClient<T> = { ...client };
-    for (const verb of WRITE_METHODS) {
-      const original = client[verb] as (...args: unknown[]) => Promise<unknown>;
-      (out as unknown as Record<string, unknown>)[verb] = (...args: unknown[]) => {
-        const first = args[0];
-        const name = typeof first === 'string' ? first : (first as T | undefined)?.metadata?.name;
-        const what = `${verb} ${client.kind} ${name ?? ''}`.trim();
-        try {
-          mayWrite(what);
-        } catch (err) {
-          return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-        }
-        log.debug({ verb, kind: client.kind, name }, 'write');
-        return original.apply(client, args);
-      };
-    }
-    return out;
-  };
-  const liqo = kube.liqo;
-  return {
-    ...kube,
-    liqo: {
-      ...liqo,
-      foreignClusters: guard(liqo.foreignClusters),
-      searchDomains: guard(liqo.searchDomains),
-      clusterConfigs: guard(liqo.clusterConfigs),
-    },
   };
 }
 

@@ -24,6 +24,7 @@
 // Wrapping it would need its private fields (request, resourceVersion); this file is shorter.
 // It does use the library's Watch (the streaming request) and CustomObjectsApi (the list).
 import type { KubeConfig } from '@kubernetes/client-node';
+import { apiStatus, kubeErrorMessage } from './api-errors.js';
 import { backoffDelayMs } from './backoff.js';
 import { requestTimeoutOptions } from './request-timeout.js';
 
@@ -62,18 +63,6 @@ interface WatchedObject {
 const DEFAULT_RESTART_DELAY_MS = 1000;
 const DEFAULT_MAX_RESTART_DELAY_MS = 30_000;
 
-/** The HTTP status a failed list/watch carries (ApiException.code, Watch's statusCode). */
-function statusOf(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown } | null;
-  for (const v of [e?.code, e?.statusCode]) if (typeof v === 'number') return v;
-  return undefined;
-}
-
-function oneLine(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
-  return String(err);
-}
-
 /**
  * Follows a cluster-scoped custom resource collection, e.g.
  * /apis/config.liqo.io/v1alpha1/clusterconfigs. Handlers may see an object again after a
@@ -104,7 +93,7 @@ export function watchCollection<T extends WatchedObject>(
     try {
       handler(type, obj);
     } catch (err) {
-      log.error({ path, err: oneLine(err) }, 'watch handler failed');
+      log.error({ path, err: kubeErrorMessage(err) }, 'watch handler failed');
     }
   };
 
@@ -157,7 +146,7 @@ export function watchCollection<T extends WatchedObject>(
     try {
       if (!resourceVersion) await relist(k8s);
     } catch (err) {
-      log.warn({ path, err: oneLine(err) }, 'cannot list; retrying');
+      log.warn({ path, err: kubeErrorMessage(err) }, 'cannot list; retrying');
       return reopen('list failed', true);
     }
     if (stopped) return;
@@ -192,16 +181,16 @@ export function watchCollection<T extends WatchedObject>(
           if (rv) resourceVersion = rv; // BOOKMARK too: resume from here
         },
         (err: unknown) => {
-          if (statusOf(err) === 410) resourceVersion = '';
+          if (apiStatus(err) === 410) resourceVersion = '';
           // a watch the server closed (its timeout) resumes at once from where it was
-          end(err ? oneLine(err) : 'closed', Boolean(err) && statusOf(err) !== 410);
+          end(err ? kubeErrorMessage(err) : 'closed', Boolean(err) && apiStatus(err) !== 410);
         },
       );
       if (stopped || ended) c.abort();
       else controller = c;
     } catch (err) {
-      if (statusOf(err) === 410) resourceVersion = '';
-      log.warn({ path, err: oneLine(err) }, 'cannot open watch; retrying');
+      if (apiStatus(err) === 410) resourceVersion = '';
+      log.warn({ path, err: kubeErrorMessage(err) }, 'cannot open watch; retrying');
       end('open failed', true);
     }
   };

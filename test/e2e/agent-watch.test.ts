@@ -90,7 +90,7 @@ describe('agent watches: resume from the last resourceVersion, list again on 410
       kube.kubeConfig,
       PATH,
       (type, sd) => seen.push([type, sd.metadata.name ?? '']),
-      { log, restartDelayMs: 200 },
+      { log, restartDelayMs: 200, maxRestartDelayMs: 1000 },
     );
     try {
       await eventually('both listed', async () => (seen.length >= 2 ? true : undefined));
@@ -123,7 +123,7 @@ describe('agent watches: resume from the last resourceVersion, list again on 410
       kube.kubeConfig,
       PATH,
       (type, sd) => events.push([type, sd.metadata.name ?? '']),
-      { log, restartDelayMs: 200, startFromResourceVersion: '1' },
+      { log, restartDelayMs: 200, maxRestartDelayMs: 1000, startFromResourceVersion: '1' },
     );
     try {
       await eventually('listed after 410', async () => (events.length >= 1 ? true : undefined));
