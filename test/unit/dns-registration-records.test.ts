@@ -8,6 +8,7 @@ import { formatRecord, planRecords, type RegistrationSpec } from '../../shared/d
 import { encodeUpdate, prerequisite, update } from '../../shared/dns-registration/update-message.js';
 import { findTsig, signMessage, verifyResponse } from '../../shared/dns-registration/tsig.js';
 import { parseOwnerStrings } from '../../shared/dns-registration/records.js';
+import { describeRcode } from '../../shared/dns-registration/rcodes.js';
 
 /** What dns-packet decodes, loosely: its types know neither opcode nor class NONE. */
 interface LooseRecord {
@@ -241,5 +242,23 @@ describe('dns-registration: RFC 8945 rules on answers', () => {
   it('refuses an answer signed more than the fudge away', () => {
     const result = verifyResponse(answerOf(undefined, 1_000_000), key, request.mac, 1_000_301);
     assert.ok(!result.ok && result.kind === 'time');
+  });
+});
+
+describe('dns-registration: response codes in words', () => {
+  it('names every UPDATE code with what it means, and says so for a code it does not know', () => {
+    const expected: [number, RegExp][] = [
+      [1, /^answered FORMERR: could not parse our message$/],
+      [2, /^answered SERVFAIL: failed while applying it/],
+      [3, /^answered NXDOMAIN: /],
+      [5, /^answered REFUSED: .*update-policy \/ allow-update for zone example\.com does not let key 'k'/],
+      [6, /^answered YXDOMAIN: .*name we required to be unused exists/],
+      [7, /^answered YXRRSET: .*record set we required to be absent exists/],
+      [8, /^answered NXRRSET: .*record set we required is absent or different/],
+      [9, /^answered NOTAUTH: is not authoritative for zone example\.com/],
+      [10, /^answered NOTZONE: .*outside zone example\.com/],
+      [12, /^answered RCODE12: an error code we do not know$/],
+    ];
+    for (const [code, pattern] of expected) assert.match(describeRcode(code, 'example.com', 'k'), pattern);
   });
 });
