@@ -61,7 +61,7 @@ export async function publishClusterProperty(
     );
     return 'no-crd';
   }
-  const ours = await resources.readOwnClusterId();
+  const ours = await resources.readClusterIdConfigMap();
   const theirs = clusterIdOfProperty(read.property);
   if (theirs !== undefined) {
     if (ours === undefined || ours === theirs) {
@@ -145,7 +145,7 @@ export async function readClusterIdReport(resources: LiqoResources): Promise<Clu
   return clusterIdReport(
     resources.liqoNamespace,
     read.crdInstalled,
-    await resources.readOwnClusterId(),
+    await resources.readClusterIdConfigMap(),
     propertyId,
   );
 }

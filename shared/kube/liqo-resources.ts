@@ -23,6 +23,7 @@ import {
 import type { ClusterConfig, DnsRegistration, ForeignCluster, SearchDomain } from '../api/types.js';
 import { loadKubeConfig, type KubeconfigOptions } from './config.js';
 import { describeApiFailure } from './api-errors.js';
+import { CLUSTER_ID_PROPERTY, readClusterProperty } from './sig-multicluster.js';
 
 export { KubeApiError } from './api-errors.js';
 
@@ -73,8 +74,13 @@ export interface LiqoResources {
   readonly dnsRegistrations: ResourceClient<DnsRegistration>;
   /** Reads ClusterConfig `liqo-configuration`, undefined when absent. */
   getClusterConfig(): Promise<ClusterConfig | undefined>;
-  /** This cluster's id from ConfigMap `cluster-id`; undefined when Liqo is not installed. */
+  /**
+   * This cluster's id as the agent serves it in /ids: ConfigMap `cluster-id`, else (KEP-2149)
+   * ClusterProperty `cluster.clusterset.k8s.io`; undefined when neither is there.
+   */
   readOwnClusterId(): Promise<string | undefined>;
+  /** The id in ConfigMap `cluster-id` only (what install publishes, and compares). */
+  readClusterIdConfigMap(): Promise<string | undefined>;
 }
 
 interface KindCoordinates {
@@ -145,6 +151,19 @@ export async function connectLiqo(opts: LiqoClientOptions = {}): Promise<LiqoRes
     ctx,
   );
 
+  const readClusterIdConfigMap = async (): Promise<string | undefined> => {
+    const target = { kind: 'ConfigMap', name: CLUSTER_ID_CONFIGMAP, namespace: liqoNamespace };
+    try {
+      const cm = await readConfigMap(core, liqoNamespace, base);
+      const id = cm.data?.[CLUSTER_ID_CONFIGMAP_KEY]?.trim();
+      return id ? id : undefined;
+    } catch (err) {
+      const failure = describeApiFailure(err, 'get', target, ctx);
+      if (failure.notFound) return undefined;
+      throw failure.error;
+    }
+  };
+
   return {
     kubeConfig,
     server,
@@ -154,17 +173,17 @@ export async function connectLiqo(opts: LiqoClientOptions = {}): Promise<LiqoRes
     clusterConfigs,
     dnsRegistrations,
     getClusterConfig: () => clusterConfigs.get(CLUSTER_CONFIG_NAME),
+    readClusterIdConfigMap,
+    // the agent's rule (agent/cluster-id.ts): the ConfigMap wins, the ClusterProperty fills in
     readOwnClusterId: async () => {
-      const target = { kind: 'ConfigMap', name: CLUSTER_ID_CONFIGMAP, namespace: liqoNamespace };
-      try {
-        const cm = await readConfigMap(core, liqoNamespace, base);
-        const id = cm.data?.[CLUSTER_ID_CONFIGMAP_KEY]?.trim();
-        return id ? id : undefined;
-      } catch (err) {
-        const failure = describeApiFailure(err, 'get', target, ctx);
-        if (failure.notFound) return undefined;
-        throw failure.error;
-      }
+      const fromConfigMap = await readClusterIdConfigMap();
+      if (fromConfigMap !== undefined) return fromConfigMap;
+      const read = await readClusterProperty(custom, CLUSTER_ID_PROPERTY, base).catch((err: unknown) => {
+        const target = { kind: 'ClusterProperty', name: CLUSTER_ID_PROPERTY };
+        throw describeApiFailure(err, 'get', target, ctx).error;
+      });
+      const value = read.crdInstalled ? read.property?.spec?.value?.trim() : undefined;
+      return value ? value : undefined;
     },
   };
 }

@@ -20,6 +20,7 @@ import { parse } from 'yaml';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.js';
 import { createLogger } from '../../agent/logger.js';
 import { loadKubeConfig } from '../../shared/kube/config.js';
+import { connectLiqo } from '../../shared/kube/liqo-resources.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { ensureSigMulticlusterCrds } from '../harness/sig-multicluster-crds.mjs';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
@@ -267,6 +268,11 @@ describe('SIG-Multicluster: About API ClusterProperty and ClusterProfiles (real 
         'm',
       ),
     );
+    // the plugin's own id (join's "this is your own cluster", discover's own-cluster filter)
+    // follows the agent's rule
+    const resources = await connectLiqo({ kubeconfig: env.controlPlane.adminKubeconfig });
+    assert.equal(await resources.readOwnClusterId(), propertyId);
+    assert.equal(await resources.readClusterIdConfigMap(), undefined);
     await stopAgent();
   });
 

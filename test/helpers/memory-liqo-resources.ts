@@ -22,7 +22,8 @@ import {
   type WriteOptions,
 } from '../../shared/kube/liqo-resources.js';
 import type { ClientFactory, LiqoClientRequest } from '../../plugin/command.js';
-import { NO_KUBECONFIG_MESSAGE, UserError } from '../../plugin/global.js';
+import { NO_KUBECONFIG_MESSAGE } from '../../plugin/client-factory.js';
+import { UserError } from '../../plugin/global.js';
 import { mergePatch } from '../../plugin/peering.js';
 
 type StoredObject = {
@@ -188,6 +189,11 @@ export class MemoryLiqoResources implements LiqoResources {
   }
 
   async readOwnClusterId(): Promise<string | undefined> {
+    return this.ownClusterId;
+  }
+
+  /** No ClusterProperty in the unit layer: the ConfigMap's id is the only one. */
+  async readClusterIdConfigMap(): Promise<string | undefined> {
     return this.ownClusterId;
   }
 
