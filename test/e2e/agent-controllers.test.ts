@@ -65,7 +65,7 @@ describe('agent against a real API server', function () {
     assert.equal(cm.data['cluster-id'], id);
   });
 
-  it('follows `kubectl patch` of the ClusterConfig within seconds', async () => {
+  it('follows `kubectl patch` of the ClusterConfig', async () => {
     const watch = new ClusterConfigWatch(kube, log);
     await watch.start();
     try {
@@ -93,7 +93,7 @@ describe('agent against a real API server', function () {
       await eventually(
         'clusterName',
         async () => (watch.config.clusterName === 'cluster-a' ? true : undefined),
-        10_000,
+        120_000, // the suite's mocha timeout: a watch, no re-list period to tell apart from
       );
       const patch = await cp.kubectl([
         'patch',
@@ -108,7 +108,7 @@ describe('agent against a real API server', function () {
       await eventually(
         'advertisement off',
         async () => (watch.config.enableAdvertisement ? undefined : true),
-        10_000,
+        120_000, // the suite's mocha timeout: a watch, no re-list period to tell apart from
       );
       assert.equal(watch.config.enableDiscovery, false);
       assert.ok(changes.length >= 2);

@@ -203,7 +203,8 @@ describe('two clusters on one LAN', function () {
         { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
       ),
     );
-    await watcher.waitFor((m) => m['event'] === 'ready', 30_000);
+    // bounded by this hook's timeout only: a loaded machine can take long to start tsx
+    await watcher.waitFor((m) => m['event'] === 'ready', 300_000);
     bystanders.push(watcher.child);
     const base = { interfaceName: 'eth0', idsPortBase: 8443, healthPortBase: 8081, agentArgs };
     [a, b] = await Promise.all([
@@ -324,7 +325,7 @@ describe('two clusters on one LAN', function () {
     // A's ForeignCluster stays until its own TTL has passed (as in Liqo)
     const isB = (m: Record<string, unknown>) =>
       (m['peer'] as { clusterId?: string } | undefined)?.clusterId === idB;
-    await watcher!.waitFor((m) => m['event'] === 'added' && isB(m), 30_000);
+    await watcher!.waitFor((m) => m['event'] === 'added' && isB(m), SUITE_TIMEOUT_MS);
     const patchedAt = Date.now();
     await eventually(
       'the LAN forgets B',
