@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { AgentKube } from './kube-access.js';
-import { isConflict } from './kube-access.js';
+import { isAlreadyExists, isConflict } from '../shared/kube/api-errors.js';
 
 export const EVENT_SOURCE_COMPONENT = 'liqo-discovery-agent';
 /** Where Events about cluster-scoped objects must live. */
@@ -62,7 +62,8 @@ export async function recordEvent(kube: AgentKube, object: EventObject, event: E
     await kube.core.createNamespacedEvent({ namespace, body }, kube.requestOptions());
     return;
   } catch (err) {
-    if (!isConflict(err) && !alreadyExists(err)) throw err;
+    // AlreadyExists is itself a 409: the Event was created before, so count it instead
+    if (!isConflict(err) && !isAlreadyExists(err)) throw err;
   }
   const existing = await kube.core.readNamespacedEvent({ name, namespace }, kube.requestOptions());
   existing.count = (existing.count ?? 1) + 1;
@@ -73,8 +74,4 @@ export async function recordEvent(kube: AgentKube, object: EventObject, event: E
     // someone counted it meanwhile: one count lost is fine
     if (!isConflict(err)) throw err;
   }
-}
-
-function alreadyExists(err: unknown): boolean {
-  return /AlreadyExists|already exists/.test(String((err as { body?: unknown })?.body ?? err));
 }

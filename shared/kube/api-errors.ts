@@ -1,8 +1,8 @@
 // Everything that reads a failed Kubernetes API call, for all three programs: its HTTP status
-// and Status body (apiStatus, apiStatusBody, isNotFound, isConflict, kubeErrorMessage), and the
-// one line a user can act on (describeApiFailure: whatever @kubernetes/client-node threw, an
-// ApiException carrying a Status body or a network error from its fetch, like kubectl's
-// "Error from server (Forbidden): ..." but without the noise).
+// and Status body (apiStatus, apiStatusBody, isNotFound, isConflict, isAlreadyExists,
+// kubeErrorMessage), and the one line a user can act on (describeApiFailure: whatever
+// @kubernetes/client-node threw, an ApiException carrying a Status body or a network error
+// from its fetch, like kubectl's "Error from server (Forbidden): ..." but without the noise).
 import { oneLine } from '../text.js';
 
 export class KubeApiError extends Error {
@@ -151,6 +151,9 @@ export function apiStatus(err: unknown): number | undefined {
 
 export const isNotFound = (err: unknown): boolean => apiStatus(err) === 404;
 export const isConflict = (err: unknown): boolean => apiStatus(err) === 409;
+/** A create of an object that is already there: 409 with reason AlreadyExists in its Status. */
+export const isAlreadyExists = (err: unknown): boolean =>
+  apiStatus(err) === 409 && apiStatusBody(err)?.reason === 'AlreadyExists';
 
 /** One line for a failed API call, for logs and conditions: the Status message when the server sent one. */
 export function kubeErrorMessage(err: unknown): string {
