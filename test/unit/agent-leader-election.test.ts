@@ -1,6 +1,7 @@
 // The leader election's state machine (agent/leader-election-state.ts), driven by events and the
 // times of a clock the test holds: no API server, no timers, no waiting.
 import assert from 'node:assert/strict';
+import { CliError, parseCli } from '../../agent/cli-options.js';
 import {
   DEFAULT_LEADER_ELECTION_TIMING as T,
   JITTER_FACTOR,
@@ -182,6 +183,20 @@ describe('leader election: timing table', () => {
     assert.match(
       timingProblem({ ...T, requestTimeoutMs: 6_000 }) ?? '',
       /must not exceed the lease duration/,
+    );
+  });
+
+  it('the flags are checked against the table the agent runs with, in one line naming them', () => {
+    assert.doesNotThrow(() => parseCli(['--lease-duration=15', '--renew-deadline=10']));
+    // a renew deadline shorter than the request timeout (5 s) would leave a write in flight
+    // after the leader stopped acting: refused when the flags are read, not when the agent starts
+    assert.throws(
+      () => parseCli(['--lease-duration=15', '--renew-deadline=3']),
+      (err: unknown) =>
+        err instanceof CliError &&
+        /^--lease-duration\/--renew-deadline\/--retry-interval: the request timeout \(5000 ms\) must be shorter than the renew deadline \(3000 ms\)$/.test(
+          err.message,
+        ),
     );
   });
 });
