@@ -19,6 +19,8 @@
 import { isIP } from 'node:net';
 import { DNS_SD_SERVICE_PREFIX } from '../api/constants.js';
 import { normalizeSearchDomain } from '../lookup/dns-records.js';
+import { DNS_1123_LABEL, MAX_DNS_LABEL_LENGTH } from '../rules/dns-name.js';
+import { AUTH_URL_ACCEPTED, parseAuthUrl } from '../rules/url.js';
 import {
   DNS_LAYOUTS,
   type DnsLayout,
@@ -31,7 +33,6 @@ import {
 export const OWNER_LABEL = '_liqo-owner';
 export const OWNER_HERITAGE = 'heritage=liqo-discovery';
 const BROWSE_LABELS = ['b._dns-sd._udp', 'lb._dns-sd._udp'];
-const INSTANCE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_TTL = 2 ** 31 - 1;
 /** A TXT character-string is at most 255 bytes. */
 const MAX_TXT_STRING = 255;
@@ -87,7 +88,7 @@ export function checkNames(
   );
   if (!zoneChecked.ok) return { ok: false, field: 'zone', message: zoneChecked.message };
   const instance = typeof instanceInput === 'string' ? instanceInput.trim().toLowerCase() : '';
-  if (!INSTANCE_PATTERN.test(instance)) {
+  if (!DNS_1123_LABEL.test(instance) || instance.length > MAX_DNS_LABEL_LENGTH) {
     return {
       ok: false,
       field: 'instance',
@@ -121,7 +122,7 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
     return fail('layouts', `layouts must name one or both of ${DNS_LAYOUTS.join(', ')}`);
   }
 
-  const target = parseAuthUrl(spec.authUrl);
+  const target = publishedTarget(spec.authUrl);
   if (!target.ok) return fail('authUrl', target.message);
   const { host, port } = target;
   const instanceNamesOf = instanceNames(zone, instance);
@@ -196,35 +197,18 @@ export function planRecords(spec: RegistrationSpec): PlanResult {
 
 type ParsedAuthUrl = { ok: true; host: string; port: number } | { ok: false; message: string };
 
-/** `https://host[:port]` → host (lower-case, IPv6 unbracketed) and port (default 443). */
-function parseAuthUrl(input: unknown): ParsedAuthUrl {
+/**
+ * The host and port DNS-SD publishes, from the one auth-URL parse the webhook, the /ids client
+ * and the plugin use (shared/rules/url.ts): what peers connect to is what we publish.
+ */
+function publishedTarget(input: unknown): ParsedAuthUrl {
   if (typeof input !== 'string' || input.trim() === '') {
     return { ok: false, message: 'authUrl is empty: give https://<host>:<port> where /ids is served' };
   }
-  let url: URL;
-  try {
-    url = new URL(input.trim());
-  } catch {
-    return { ok: false, message: `authUrl "${input}" is not a URL; expected https://<host>:<port>` };
-  }
-  if (url.protocol !== 'https:') return { ok: false, message: `authUrl "${input}" must use https` };
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-    return {
-      ok: false,
-      message: `authUrl "${input}" must be only https://<host>:<port>: DNS-SD carries no path, query or user`,
-    };
-  }
-  const host = url.hostname
-    .replace(/^\[|\]$/g, '')
-    .replace(/\.$/, '')
-    .toLowerCase();
-  const port = url.port === '' ? 443 : Number(url.port);
-  if (isIP(host) === 0) {
-    const checked = normalizeSearchDomain(host);
-    if (!checked.ok) return { ok: false, message: `authUrl host: ${checked.message}` };
-    return { ok: true, host: checked.value, port };
-  }
-  return { ok: true, host, port };
+  const parsed = parseAuthUrl(input.trim());
+  if (!parsed.ok)
+    return { ok: false, message: `authUrl "${input}" ${parsed.problem}; expected ${AUTH_URL_ACCEPTED}` };
+  return { ok: true, host: parsed.url.idsTarget.host, port: parsed.url.idsTarget.port };
 }
 
 /** A record in zone-file form, e.g. `a.example.com. 300 IN SRV 0 0 443 h.example.com.` */

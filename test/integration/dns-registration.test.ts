@@ -443,8 +443,12 @@ describe('DNS registration against BIND (integration)', function () {
   it('bad input: one line naming the field, no I/O', async () => {
     const cases: [Partial<RegistrationSpec>, Partial<RegistrarOptions>, RegExp][] = [
       [{ instance: 'a.b' }, {}, /instance "a\.b" must be one DNS label/],
-      [{ authUrl: 'http://x.example.com' }, {}, /authUrl "http:\/\/x\.example\.com" must use https/],
-      [{ authUrl: 'https://x.example.com/path' }, {}, /no path/],
+      [
+        { authUrl: 'http://x.example.com' },
+        {},
+        /authUrl "http:\/\/x\.example\.com" has scheme "http"; only https is allowed/,
+      ],
+      [{ authUrl: 'https://x.example.com/path' }, {}, /has the path "\/path"/],
       [{}, { server: 'dns.example.com' }, /expected an IP address/],
       [{}, { key: { ...keyA, secret: 'not base64!' } }, /TSIG secret must be base64/],
       [{}, { key: { ...keyA, algorithm: 'hmac-sha3' as never } }, /TSIG algorithm "hmac-sha3" is not one of/],

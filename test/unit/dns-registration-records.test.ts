@@ -115,8 +115,8 @@ describe('dns-registration: planRecords', () => {
       [{ clusterId: 'a b' }, 'clusterId', /without spaces or commas/],
       [{ ttl: -1 }, 'ttl', /whole number/],
       [{ layouts: [] }, 'layouts', /one or both/],
-      [{ authUrl: 'https://h.example.com/ids' }, 'authUrl', /no path/],
-      [{ authUrl: 'ftp://h' }, 'authUrl', /must use https/],
+      [{ authUrl: 'https://h.example.com/ids' }, 'authUrl', /has the path "\/ids"/],
+      [{ authUrl: 'ftp://h' }, 'authUrl', /https/],
       [{ authUrl: 'https://ids.example.com', targetAddresses: ['nope'] }, 'targetAddresses', /not an IP/],
     ];
     for (const [change, field, pattern] of cases) {
