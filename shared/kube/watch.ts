@@ -18,8 +18,9 @@
 //  - it does not ask for bookmarks (no allowWatchBookmarks), so a quiet, filtered watch (our
 //    one ClusterConfig by name) never advances its resourceVersion and each reconnect after
 //    the server's compaction window is a 410 and a full list;
-//  - a 410 ERROR event is not surfaced (no event, no log), and a handler that throws is
-//    swallowed by Watch's "ignore parse errors" catch;
+//  - a 410 ERROR event is not surfaced (no event, no log), and a handler that throws rejects
+//    ListWatch's async watchHandler, a promise Watch's line callback never awaits: an unhandled
+//    rejection, which ends a Node 20 process;
 //  - makeInformer takes no fieldSelector and it cannot start from a kept resourceVersion.
 // Wrapping it would need its private fields (request, resourceVersion); this file is shorter.
 // It does use the library's Watch (the streaming request) and CustomObjectsApi (the list).
