@@ -76,22 +76,3 @@ export async function executeCommand<F extends GlobalOptions, O>(
   command.validate(options);
   await command.run(options, ctx);
 }
-
-/**
- * TRANSITIONAL, until every command is converted: the old one-step shape, `run(flags, io)`.
- * plugin/commands/index.ts runs such a command as complete = the flags, no validate, run with
- * ctx.io (and the command connects by itself).
- */
-export interface OneStepCommandModule<O extends GlobalOptions = GlobalOptions> {
-  command: string;
-  describe: string;
-  builder: (y: Argv<GlobalOptions>) => Argv<unknown>;
-  run: (options: O, io: CommandIO) => Promise<void>;
-}
-
-/** TRANSITIONAL: a group of one-step commands. */
-export interface OneStepCommandGroup {
-  command: string;
-  describe: string;
-  subcommands: OneStepCommandModule<never>[];
-}

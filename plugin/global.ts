@@ -1,11 +1,7 @@
-// kubectl's global flags, the error type every command throws for a user mistake, and the one
-// place where the plugin connects to the cluster (so the client library loads only there;
-// commands reach it through the ClientFactory in plugin/client-factory.ts).
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+// kubectl's global flags, the error type every command throws for a user mistake, and the
+// small helpers every command's complete() and run() share (durations, -v, --dry-run). The
+// connection to the cluster is plugin/client-factory.ts.
 import type { Argv } from 'yargs';
-import type { LiqoResources } from '../shared/kube/liqo-resources.js';
 import type { CommandIO } from './io.js';
 
 export interface GlobalOptions {
@@ -58,51 +54,6 @@ export function parseDuration(value: string | number | undefined, flag: string):
   const unit = m[2] ?? 's';
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(n * factor);
-}
-
-/**
- * Whether a kubeconfig could be loaded, decided without loading the client library: the
- * --kubeconfig file, any file in $KUBECONFIG, ~/.kube/config, or the in-cluster service account.
- */
-export function kubeconfigAvailable(opts: GlobalOptions, env: CommandIO['env']): boolean {
-  if (opts.kubeconfig) return true; // an explicit path that does not exist is an error later
-  if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
-    return env.KUBECONFIG.split(delimiter).some((p) => p !== '' && existsSync(p));
-  }
-  const home = env.HOME ?? homedir();
-  if (existsSync(join(home, '.kube', 'config'))) return true;
-  return (
-    Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
-  );
-}
-
-export const NO_KUBECONFIG_MESSAGE =
-  'no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config';
-
-/**
- * Loads the kubeconfig and the client library; warnings from the server go to stderr. Commands
- * get this through their ClientFactory (plugin/client-factory.ts), not by calling it.
- */
-export async function connect(opts: GlobalOptions, io: CommandIO): Promise<LiqoResources> {
-  // Without this check the client library would fall back to http://localhost:8080.
-  if (!kubeconfigAvailable(opts, io.env)) throw new UserError(NO_KUBECONFIG_MESSAGE);
-  const { connectLiqo } = await import('../shared/kube/liqo-resources.js');
-  const { KubeconfigError } = await import('../shared/kube/config.js');
-  try {
-    const resources = await connectLiqo({
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
-      ...(opts.context ? { context: opts.context } : {}),
-      ...(opts.cluster ? { cluster: opts.cluster } : {}),
-      ...(opts.user ? { user: opts.user } : {}),
-      requestTimeoutMs: parseDuration(opts.requestTimeout, '--request-timeout') ?? 0,
-      onWarning: (w) => io.stderr.write(`Warning: ${w}\n`),
-    });
-    debug(opts, io, 1, `using API server ${resources.server}`);
-    return resources;
-  } catch (err) {
-    if (err instanceof KubeconfigError) throw new UserError(err.message);
-    throw err;
-  }
 }
 
 /** Verbose logging on stderr (-v, -vv). */
