@@ -26,6 +26,7 @@ import type { EventDetails, EventObject } from './events.js';
 import { isNotFound, kubeErrorMessage, type AgentKube } from './kube-access.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
+import { PeriodicPass } from './periodic.js';
 
 /** Condition type on ClusterConfig status: does the ConfigMap's id equal the ClusterProperty's? */
 export const CONDITION_CLUSTER_ID_CONSISTENT = 'ClusterIdConsistent';
@@ -111,33 +112,26 @@ export interface ClusterIdCheckOptions {
 
 /** Leader-only: compares the ConfigMap's id with the ClusterProperty's, now and every interval. */
 export class ClusterIdCheck {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private readonly periodic: PeriodicPass;
   private lastReported: string | undefined;
-  private stopped = false;
 
   constructor(
     private readonly kube: AgentKube,
     private readonly opts: ClusterIdCheckOptions,
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.checkOnce().catch((err: unknown) =>
+  ) {
+    this.periodic = new PeriodicPass(opts.intervalMs, () =>
+      this.checkOnce().catch((err: unknown) =>
         this.opts.log.warn({ err: errorMessage(err) }, 'cluster id check failed'),
-      );
-      void this.running.then(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
-      });
-    };
-    tick();
+      ),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async checkOnce(): Promise<void> {

@@ -1,6 +1,6 @@
 // Plain-HTTP /healthz, /readyz and /metrics for the kubelet's probes and Prometheus.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from './http-listen.js';
 import type { Logger } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -34,21 +34,10 @@ export async function startHealthServer(opts: {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: /healthz, /readyz, /metrics\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '::', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, opts.port, opts.host);
   opts.log.info({ port }, 'health and metrics server listening');
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -1,7 +1,7 @@
 // GET /ids over HTTPS: this cluster's identity in Liqo v0.2's wire format (SPEC §2), plus a
 // protocol version that Liqo's clients ignore. Runs on every replica, leader or not.
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from './http-listen.js';
 import { IDS_PATH } from '../shared/api/constants.js';
 import type { ClusterIdentityResponse } from '../shared/api/types.js';
 import type { PemKeyPair } from '../shared/tls/certificates.js';
@@ -70,22 +70,11 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, '/ids TLS handshake failed'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '::', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, opts.port, opts.host);
   opts.log.info({ port, path: IDS_PATH }, 'serving this cluster identity over HTTPS');
   return {
     port,
     setCertificate: (tls) => server.setSecureContext({ cert: tls.certPem, key: tls.keyPem }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -17,6 +17,7 @@ import {
 } from '../../shared/kube/sig-multicluster.js';
 import { kubeErrorMessage, type AgentKube } from '../kube-access.js';
 import type { Logger } from '../logger.js';
+import { PeriodicPass } from '../periodic.js';
 import {
   desiredProfile,
   keepTransitionTimes,
@@ -41,9 +42,7 @@ export interface PassResult {
 
 export class ClusterProfileSync {
   private readonly custom: CustomObjectsApi;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly periodic: PeriodicPass;
   private lastProblem: string | undefined;
 
   constructor(
@@ -51,26 +50,24 @@ export class ClusterProfileSync {
     private readonly opts: ClusterProfileSyncOptions,
   ) {
     this.custom = kube.kubeConfig.makeApiClient(kube.k8s.CustomObjectsApi);
+    this.periodic = new PeriodicPass(opts.intervalMs, () =>
+      this.pass().then(
+        () => this.problem(undefined),
+        (err: unknown) => this.problem(describe(err, this.opts.namespace)),
+      ),
+    );
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.pass().then(
-        () => this.problem(undefined),
-        (err: unknown) => this.problem(describe(err, this.opts.namespace)),
-      );
-      void this.running.then(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
-      });
-    };
-    tick();
+    this.periodic.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
+  }
+
+  private get stopped(): boolean {
+    return this.periodic.stopped;
   }
 
   private problem(line: string | undefined): void {

@@ -67,8 +67,11 @@ function keyPairFor(req: CertificateRequest): forge.pki.rsa.KeyPair {
   return { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
 }
 
-/** A self-signed certificate authority. */
-export function createCertificateAuthority(req: CertificateRequest): PemKeyPair {
+/** A new key (or the request's) and a certificate for it with serial and validity set, not yet signed. */
+function unsignedCertificate(req: CertificateRequest): {
+  keys: forge.pki.rsa.KeyPair;
+  cert: forge.pki.Certificate;
+} {
   const keys = keyPairFor(req);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -76,6 +79,12 @@ export function createCertificateAuthority(req: CertificateRequest): PemKeyPair 
   const { notBefore, notAfter } = validity(req);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
+  return { keys, cert };
+}
+
+/** A self-signed certificate authority. */
+export function createCertificateAuthority(req: CertificateRequest): PemKeyPair {
+  const { keys, cert } = unsignedCertificate(req);
   const subject = [commonNameAttribute(req.commonName)];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -93,13 +102,7 @@ export function createCertificateAuthority(req: CertificateRequest): PemKeyPair 
  * is given (what Liqo's own auth service presents).
  */
 export function createServingCertificate(req: CertificateRequest, issuer?: PemKeyPair): PemKeyPair {
-  const keys = keyPairFor(req);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialNumber();
-  const { notBefore, notAfter } = validity(req);
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
+  const { keys, cert } = unsignedCertificate(req);
   cert.setSubject([commonNameAttribute(req.commonName)]);
   let signingKey: forge.pki.PrivateKey = keys.privateKey;
   if (issuer) {
