@@ -222,6 +222,8 @@ export class DnsRegistrationController {
 
   /** One pass; resolves the delay before the next one (undefined: none until something changes). */
   private async pass(name: string, t: Tracked): Promise<number | undefined> {
+    const passStarted = Date.now();
+    this.opts.log.debug({ registration: name }, 'DNS registration pass');
     const reg = await this.kube.liqo.dnsRegistrations.get(name);
     if (!reg) return undefined;
     const before = registeredOf(reg);
@@ -262,7 +264,9 @@ export class DnsRegistrationController {
       }
     }
 
+    const registerStarted = Date.now();
     const result = await register(this.registrationSpec(reg, target), options);
+    const registerMs = Date.now() - registerStarted;
     await this.setStatus(reg, statusAfterRegister(result, target, reg.status, generationOf(reg), new Date()));
     this.opts.log[result.ok ? 'debug' : 'warn'](
       {
@@ -270,6 +274,8 @@ export class DnsRegistrationController {
         zone: target.zone,
         ...(result.ok ? { action: result.action } : { reason: result.reason, err: result.message }),
         updates: result.updates,
+        registerMs,
+        passMs: Date.now() - passStarted,
       },
       'DNS registration',
     );
