@@ -5,6 +5,7 @@
 //   npx tsx bench/json-depth.ts            # 7 rounds of 20,000 iterations per body
 //   JSON_DEPTH_BENCH_ROUNDS=11 npx tsx bench/json-depth.ts
 import { cpus, loadavg } from 'node:os';
+import { GUIDE_FOREIGN_CLUSTER, admissionReviewJson } from './admission-review.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../webhook/body.js';
 
 const ROUNDS = Number(process.env.JSON_DEPTH_BENCH_ROUNDS ?? 7);
@@ -84,44 +85,11 @@ function foreignCluster(join: boolean): Record<string, unknown> {
   };
 }
 
-function review(operation: 'CREATE' | 'UPDATE', object: unknown, oldObject: unknown): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-        kind: { group: 'discovery.liqo.io', version: 'v1alpha1', kind: 'ForeignCluster' },
-        resource: { group: 'discovery.liqo.io', version: 'v1alpha1', resource: 'foreignclusters' },
-        name: 'my-cluster',
-        operation,
-        userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-        object,
-        oldObject,
-        dryRun: false,
-        options: {
-          apiVersion: 'meta.k8s.io/v1',
-          kind: `${operation === 'CREATE' ? 'Create' : 'Update'}Options`,
-        },
-      },
-    }),
-  );
-}
+const review = (operation: 'CREATE' | 'UPDATE', object: unknown, oldObject: unknown = null): Buffer =>
+  Buffer.from(admissionReviewJson(operation, object, oldObject));
 
 const bodies: Array<[string, Buffer]> = [
-  [
-    'CREATE (bench/webhook.ts body)',
-    review(
-      'CREATE',
-      {
-        apiVersion: 'discovery.liqo.io/v1alpha1',
-        kind: 'ForeignCluster',
-        metadata: { name: 'my-cluster' },
-        spec: { join: true, authUrl: 'https://192.168.1.10:30443' },
-      },
-      null,
-    ),
-  ],
+  ['CREATE (bench/webhook.ts body)', review('CREATE', GUIDE_FOREIGN_CLUSTER)],
   ['UPDATE (kubectl apply, managedFields)', review('UPDATE', foreignCluster(true), foreignCluster(false))],
 ];
 

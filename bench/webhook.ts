@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
+import { GUIDE_FOREIGN_CLUSTER, admissionReviewJson } from './admission-review.js';
 import { issueCertificateAuthority, issueServingCertificate } from '../webhook/certificates/authority.js';
 
 // autocannon ships no types; this is the part of its API used here.
@@ -57,32 +58,6 @@ const server = https.createServer({ cert: fs.readFileSync(process.argv[1]), key:
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'webhook serving HTTPS', port: server.address().port })));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
-
-const guideForeignCluster = {
-  apiVersion: 'discovery.liqo.io/v1alpha1',
-  kind: 'ForeignCluster',
-  metadata: { name: 'my-cluster' },
-  spec: { join: true, authUrl: 'https://192.168.1.10:30443' },
-};
-
-function reviewBody(): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group: 'discovery.liqo.io', version: 'v1alpha1', kind: 'ForeignCluster' },
-      resource: { group: 'discovery.liqo.io', version: 'v1alpha1', resource: 'foreignclusters' },
-      name: 'my-cluster',
-      operation: 'CREATE',
-      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-      object: guideForeignCluster,
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-    },
-  });
-}
 
 interface Server {
   child: ChildProcess;
@@ -138,7 +113,7 @@ async function load(name: string, server: Server, path: string, warmUp: boolean)
     url: `${server.url}${path}`,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json' },
-    body: reviewBody(),
+    body: admissionReviewJson('CREATE', GUIDE_FOREIGN_CLUSTER),
     connections: CONNECTIONS,
     pipelining: 1,
   };
