@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../webhook/logger.js';
-import { startWebhookServer, type WebhookServer } from '../../webhook/server.js';
+import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../webhook/server.js';
 import { admissionReview, makeTestPki, postReview, request, type TestPki } from './webhook-support.js';
 
 const foreignCluster = {
@@ -24,6 +24,17 @@ const foreignCluster = {
 
 function silent() {
   return createLogger('silent');
+}
+
+/** A webhook server on 127.0.0.1 (any port), out of cluster, silent unless `options` give a logger. */
+function startLocal(options: Partial<WebhookServerOptions>): Promise<WebhookServer> {
+  return startWebhookServer({
+    port: 0,
+    bindAddress: '127.0.0.1',
+    inCluster: false,
+    logger: silent(),
+    ...options,
+  });
 }
 
 /** A pino destination that keeps the lines and lets a test wait for one. */
@@ -109,13 +120,7 @@ describe('webhook server', function () {
   describe('malformed requests', () => {
     let server: WebhookServer;
     before(async () => {
-      server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
-        certificate: pki.serving,
-        inCluster: false,
-        logger: silent(),
-      });
+      server = await startLocal({ certificate: pki.serving });
     });
     after(() => server?.close());
 
@@ -210,13 +215,7 @@ describe('webhook server', function () {
   describe('health, readiness and metrics', () => {
     let server: WebhookServer;
     before(async () => {
-      server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
-        certificate: pki.serving,
-        inCluster: false,
-        logger: silent(),
-      });
+      server = await startLocal({ certificate: pki.serving });
     });
     after(() => server?.close());
     const get = (path: string) => request(server.url, pki.ca.certPem, { path });
@@ -270,13 +269,7 @@ describe('webhook server', function () {
   describe('TLS', () => {
     let server: WebhookServer;
     before(async () => {
-      server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
-        certificate: pki.serving,
-        inCluster: false,
-        logger: silent(),
-      });
+      server = await startLocal({ certificate: pki.serving });
     });
     after(() => server?.close());
 
@@ -349,14 +342,11 @@ describe('webhook server', function () {
       await writeFile(certFile(), pki.serving.certPem);
       await writeFile(keyFile(), pki.serving.keyPem);
       log = capturedLog();
-      server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
+      server = await startLocal({
         tlsCertFile: certFile(),
         tlsKeyFile: keyFile(),
         // long, so that the reload seen below comes from the file watch
         certificatePollIntervalMs: 60_000,
-        inCluster: false,
         logger: log.logger,
       });
     });
@@ -435,14 +425,10 @@ describe('webhook server', function () {
       await publish('..v1', pki.serving);
       await symlink('..data/tls.crt', join(dir, 'tls.crt'));
       await symlink('..data/tls.key', join(dir, 'tls.key'));
-      server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
+      server = await startLocal({
         tlsCertFile: join(dir, 'tls.crt'),
         tlsKeyFile: join(dir, 'tls.key'),
         certificatePollIntervalMs: 60_000,
-        inCluster: false,
-        logger: silent(),
       });
       assert.equal(await servedSerial(server.port, pki.ca.certPem), serialOf(pki.serving.certPem));
       const next = await makeTestPki();
@@ -453,13 +439,7 @@ describe('webhook server', function () {
 
   describe('shutdown', () => {
     it('finishes an in-flight request, then closes', async () => {
-      const server = await startWebhookServer({
-        port: 0,
-        bindAddress: '127.0.0.1',
-        certificate: pki.serving,
-        inCluster: false,
-        logger: silent(),
-      });
+      const server = await startLocal({ certificate: pki.serving });
       const review = admissionReview('CREATE', foreignCluster);
       const body = Buffer.from(JSON.stringify(review.body));
       const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
