@@ -1,4 +1,4 @@
-// The plugin at the run(options, io) level (kubectl's IOStreams pattern): what a user would see
+// The plugin through main() with captured IO (kubectl's IOStreams pattern): what a user would see
 // on stdout/stderr, with real HTTPS /ids servers and a real BIND on loopback. No API server
 // here (test/e2e/plugin*.test.ts), and no `discover`: it may browse mDNS, so it runs only
 // inside network namespaces (test/e2e/plugin-discover.test.ts).
