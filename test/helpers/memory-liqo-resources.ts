@@ -9,6 +9,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   CLUSTER_CONFIG_NAME,
+  CONFIG_API_VERSION,
   DEFAULT_LIQO_NAMESPACE,
   DISCOVERY_API_VERSION,
   LABEL_CLUSTER_ID,
@@ -282,5 +283,25 @@ export function foreignClusterFixture(
       trustMode: 'Trusted',
     },
     ...(fields.joined !== undefined ? { status: { outgoing: { joined: fields.joined } } } : {}),
+  };
+}
+
+/** ClusterConfig liqo-configuration with this discoveryConfig, for seeding. */
+export function clusterConfigFixture(discoveryConfig: Record<string, unknown>): ClusterConfig {
+  return {
+    apiVersion: CONFIG_API_VERSION,
+    kind: 'ClusterConfig',
+    metadata: { name: CLUSTER_CONFIG_NAME },
+    spec: { discoveryConfig },
+  } as ClusterConfig;
+}
+
+/** A SearchDomain as `search-domain add` leaves it, for seeding. */
+export function searchDomainFixture(name: string, domain: string): SearchDomain {
+  return {
+    apiVersion: DISCOVERY_API_VERSION,
+    kind: 'SearchDomain',
+    metadata: { name },
+    spec: { domain, autojoin: false },
   };
 }

@@ -6,20 +6,16 @@
 // namespaces) and the e2e layer runs the same command against a real kube-apiserver.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import {
-  CLUSTER_CONFIG_NAME,
-  CONFIG_API_VERSION,
-  DISCOVERY_API_VERSION,
-} from '../../shared/api/constants.js';
-import type { ClusterConfig, SearchDomain } from '../../shared/api/types.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import type { ClientFactory } from '../../plugin/command.js';
 import { complete, run, validate, type DiscoverOptions } from '../../plugin/commands/discover.js';
 import { captureIO } from '../../plugin/io.js';
 import {
+  clusterConfigFixture,
   foreignClusterFixture,
   memoryClients,
   noKubeconfigClients,
+  searchDomainFixture,
   type MemoryClientFactory,
 } from '../helpers/memory-liqo-resources.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
@@ -73,28 +69,10 @@ async function closedPort(): Promise<number> {
   });
 }
 
-function clusterConfig(discoveryConfig: Record<string, unknown>): ClusterConfig {
-  return {
-    apiVersion: CONFIG_API_VERSION,
-    kind: 'ClusterConfig',
-    metadata: { name: CLUSTER_CONFIG_NAME },
-    spec: { discoveryConfig },
-  } as ClusterConfig;
-}
-
-function searchDomain(name: string, domain: string): SearchDomain {
-  return {
-    apiVersion: DISCOVERY_API_VERSION,
-    kind: 'SearchDomain',
-    metadata: { name },
-    spec: { domain, autojoin: false },
-  } as SearchDomain;
-}
-
 /** The memory cluster with LAN discovery switched off in its ClusterConfig. */
 function lanOffCluster(): MemoryClientFactory {
   const clients = memoryClients();
-  clients.resources.clusterConfigs.seed(clusterConfig({ enableDiscovery: false }));
+  clients.resources.clusterConfigs.seed(clusterConfigFixture({ enableDiscovery: false }));
   return clients;
 }
 
@@ -342,7 +320,7 @@ describe('plugin discover (unit)', () => {
 
     it("the cluster's SearchDomains are searched when no --url/--domain is given; all failing ends in one error", async () => {
       const clients = lanOffCluster();
-      clients.resources.searchDomains.seed(searchDomain('corp', 'corp.test'));
+      clients.resources.searchDomains.seed(searchDomainFixture('corp', 'corp.test'));
       const r = await discoverFails({ dnsServer: `127.0.0.1:${deadPort}`, timeoutMs: 8000 }, clients);
       assert.equal(
         r.err.message,
@@ -354,7 +332,7 @@ describe('plugin discover (unit)', () => {
 
     it('--domain replaces the SearchDomains (and the LAN); a URL beside it is still searched', async () => {
       const clients = memoryClients();
-      clients.resources.searchDomains.seed(searchDomain('corp', 'corp.test'));
+      clients.resources.searchDomains.seed(searchDomainFixture('corp', 'corp.test'));
       const r = await discover(
         { domains: ['other.test'], urls: [peer.url], dnsServer: `127.0.0.1:${deadPort}`, output: 'json' },
         clients,

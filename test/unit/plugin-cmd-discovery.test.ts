@@ -2,8 +2,7 @@
 // from flag objects, run against the in-memory LiqoResources (test/helpers/memory-liqo-resources.ts;
 // the same commands run against a real kube-apiserver with the webhook in test/e2e/plugin.test.ts).
 import assert from 'node:assert/strict';
-import { CLUSTER_CONFIG_NAME, CONFIG_API_VERSION } from '../../shared/api/constants.js';
-import type { ClusterConfig } from '../../shared/api/types.js';
+import { CLUSTER_CONFIG_NAME } from '../../shared/api/constants.js';
 import {
   completeSwitch,
   runStatus,
@@ -13,22 +12,17 @@ import {
   type DiscoverySwitchOptions,
 } from '../../plugin/commands/discovery.js';
 import { captureIO } from '../../plugin/io.js';
-import { memoryClients, noKubeconfigClients } from '../helpers/memory-liqo-resources.js';
+import {
+  clusterConfigFixture,
+  memoryClients,
+  noKubeconfigClients,
+} from '../helpers/memory-liqo-resources.js';
 
 const CC_NAME = 'clusterconfig.config.liqo.io/liqo-configuration';
 
-function clusterConfig(discoveryConfig: Record<string, unknown>): ClusterConfig {
-  return {
-    apiVersion: CONFIG_API_VERSION,
-    kind: 'ClusterConfig',
-    metadata: { name: CLUSTER_CONFIG_NAME },
-    spec: { discoveryConfig },
-  } as ClusterConfig;
-}
-
 function withClusterConfig(discoveryConfig?: Record<string, unknown>) {
   const clients = memoryClients();
-  if (discoveryConfig) clients.resources.clusterConfigs.seed(clusterConfig(discoveryConfig));
+  if (discoveryConfig) clients.resources.clusterConfigs.seed(clusterConfigFixture(discoveryConfig));
   return clients;
 }
 

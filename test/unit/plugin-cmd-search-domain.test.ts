@@ -2,7 +2,6 @@
 // flag objects, run against the in-memory LiqoResources (test/helpers/memory-liqo-resources.ts;
 // the same commands run against a real kube-apiserver with the webhook in the e2e layer).
 import assert from 'node:assert/strict';
-import { DISCOVERY_API_VERSION } from '../../shared/api/constants.js';
 import type { SearchDomain } from '../../shared/api/types.js';
 import {
   completeAdd,
@@ -17,7 +16,7 @@ import {
   type SearchDomainRemoveOptions,
 } from '../../plugin/commands/search-domain.js';
 import { captureIO } from '../../plugin/io.js';
-import { memoryClients, noKubeconfigClients } from '../helpers/memory-liqo-resources.js';
+import { memoryClients, noKubeconfigClients, searchDomainFixture } from '../helpers/memory-liqo-resources.js';
 
 const SD = 'searchdomain.discovery.liqo.io';
 
@@ -37,16 +36,6 @@ const removeOptions = (o: Partial<SearchDomainRemoveOptions> = {}): SearchDomain
   dryRun: 'none',
   ...o,
 });
-
-function searchDomain(name: string, domain: string, extra: Partial<SearchDomain> = {}): SearchDomain {
-  return {
-    apiVersion: DISCOVERY_API_VERSION,
-    kind: 'SearchDomain',
-    metadata: { name },
-    spec: { domain, autojoin: false },
-    ...extra,
-  } as SearchDomain;
-}
 
 function seeded(...sds: SearchDomain[]) {
   const clients = memoryClients();
@@ -130,7 +119,7 @@ describe('plugin search-domain (unit)', () => {
     });
 
     it('unchanged when it says the same; configured (patched) when it differs', async () => {
-      const clients = seeded(searchDomain('example.com', 'example.com'));
+      const clients = seeded(searchDomainFixture('example.com', 'example.com'));
       const same = await capture(({ io }) => runAdd(addOptions(), { io, clients }));
       assert.equal(same.stdout, `${SD}/example.com unchanged\n`);
       assert.deepEqual(clients.resources.writes(), []);
@@ -189,7 +178,10 @@ describe('plugin search-domain (unit)', () => {
     });
 
     it('a table sorted by name, never-resolved ones said so; -o name', async () => {
-      const clients = seeded(searchDomain('zeta', 'zeta.example'), searchDomain('alpha', 'alpha.example'));
+      const clients = seeded(
+        searchDomainFixture('zeta', 'zeta.example'),
+        searchDomainFixture('alpha', 'alpha.example'),
+      );
       const table = await capture(({ io }) => runList({ output: 'table' }, { io, clients }));
       const lines = table.stdout.trimEnd().split('\n');
       assert.match(lines[0] ?? '', /^NAME\s+DOMAIN\s+AUTOJOIN\s+CLUSTERS\s+LAST-RESOLVED\s+ERROR$/);
@@ -230,14 +222,14 @@ describe('plugin search-domain (unit)', () => {
 
   describe('remove: run', () => {
     it('deletes by object name', async () => {
-      const clients = seeded(searchDomain('corp', 'corp.example'));
+      const clients = seeded(searchDomainFixture('corp', 'corp.example'));
       const r = await capture(({ io }) => runRemove(removeOptions({ name: 'corp' }), { io, clients }));
       assert.equal(r.stdout, `${SD}/corp deleted\n`);
       assert.equal(clients.resources.searchDomains.stored('corp'), undefined);
     });
 
     it('finds the SearchDomain by its domain when no object has that name', async () => {
-      const clients = seeded(searchDomain('corp', 'Corp.Example.'));
+      const clients = seeded(searchDomainFixture('corp', 'Corp.Example.'));
       const r = await capture(({ io }) =>
         runRemove(removeOptions({ name: 'corp.example' }), { io, clients }),
       );
@@ -260,7 +252,7 @@ describe('plugin search-domain (unit)', () => {
     });
 
     it('--dry-run=client deletes nothing; --dry-run=server sends a dry-run delete', async () => {
-      const clients = seeded(searchDomain('corp', 'corp.example'));
+      const clients = seeded(searchDomainFixture('corp', 'corp.example'));
       const client = await capture(({ io }) =>
         runRemove(removeOptions({ name: 'corp', dryRun: 'client' }), { io, clients }),
       );
