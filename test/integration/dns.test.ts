@@ -11,7 +11,13 @@ import {
   parseTxtRecords,
 } from '../../shared/lookup/dns-records.js';
 import type { DnsResolveOptions, DnsResolveResult } from '../../shared/lookup/types.js';
-import { GUIDE_ZONE, startBind, startDnsRelay, type RunningBind } from '../helpers/bind.js';
+import {
+  GUIDE_ZONE,
+  startBind,
+  startDnsRelay,
+  type DnsRelayOptions,
+  type RunningBind,
+} from '../helpers/bind.js';
 
 // One good cluster "ok" in every zone with broken entries: a broken one must never hide it.
 const OK_RECORDS = `
@@ -113,6 +119,21 @@ describe('DNS-SD resolver against BIND', function () {
     resolveSearchDomain(domain, { ...options, ...extra });
   const urls = (result: DnsResolveResult): string[] => result.endpoints.map((e) => e.authUrl).sort();
   const messages = (result: DnsResolveResult): string[] => result.errors.map((e) => e.message);
+
+  /** `domain` resolved through a relay in front of BIND that delays or drops as `relayOptions` say. */
+  async function resolveThroughRelay(
+    relayOptions: Omit<DnsRelayOptions, 'upstream'>,
+    domain: string,
+    extra: DnsResolveOptions,
+  ): Promise<{ result: DnsResolveResult; udp: { queries: number; maxInFlight: number } }> {
+    const relay = await startDnsRelay({ upstream: bind.server, ...relayOptions });
+    try {
+      const result = await resolveSearchDomain(domain, { ...extra, servers: [relay.server] });
+      return { result, udp: relay.udpStats() };
+    } finally {
+      await relay.stop();
+    }
+  }
 
   it("resolves the guide's zone: two clusters, on 443 and 8443, by host name", async () => {
     const result = await resolve('example.com');
@@ -298,88 +319,64 @@ describe('DNS-SD resolver against BIND', function () {
   it('keeps up to `concurrency` queries in flight, never one at a time and never more', async () => {
     // 40 ms round trips through the relay: one at a time, the 1,000 clusters' 2,000 queries would
     // take 80 s; the relay counts how many were waiting for their answer at once.
-    const relay = await startDnsRelay({ upstream: bind.server, delayMs: 20 });
-    try {
-      const result = await resolveSearchDomain('big.test', { servers: [relay.server], concurrency: 24 });
-      assert.deepEqual(result.errors, []);
-      assert.equal(result.endpoints.length, BIG_COUNT);
-      const { queries, maxInFlight } = relay.udpStats();
-      // SRV and TXT per cluster (addresses came in the SRV replies), plus the PTR questions.
-      assert.ok(queries >= 2 * BIG_COUNT, `${queries} UDP queries`);
-      assert.ok(maxInFlight <= 24, `${maxInFlight} in flight, more than the 24 allowed`);
-      assert.ok(maxInFlight >= 20, `only ${maxInFlight} in flight at most: the pool was not kept full`);
-    } finally {
-      await relay.stop();
-    }
+    const {
+      result,
+      udp: { queries, maxInFlight },
+    } = await resolveThroughRelay({ delayMs: 20 }, 'big.test', { concurrency: 24 });
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.endpoints.length, BIG_COUNT);
+    // SRV and TXT per cluster (addresses came in the SRV replies), plus the PTR questions.
+    assert.ok(queries >= 2 * BIG_COUNT, `${queries} UDP queries`);
+    assert.ok(maxInFlight <= 24, `${maxInFlight} in flight, more than the 24 allowed`);
+    assert.ok(maxInFlight >= 20, `only ${maxInFlight} in flight at most: the pool was not kept full`);
   });
 
   it('reports entries still unresolved at the deadline as "deadline exceeded"', async () => {
     // The relay answers PTR but swallows SRV/TXT, like a server that stops answering midway.
-    const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [33, 16] });
-    try {
-      const result = await resolveSearchDomain('example.com', {
-        servers: [relay.server],
-        deadlineMs: 400,
-        queryTimeoutMs: 5000,
-      });
-      assert.deepEqual(result.endpoints, []);
-      assert.deepEqual(
-        result.errors.map((e) => e.instance),
-        ['liqo-cluster-2.example.com', 'liqo-cluster.example.com'],
-      );
-      for (const error of result.errors) {
-        assert.match(
-          error.message,
-          /^(SRV|TXT) liqo-cluster(-2)?\.example\.com: deadline of 400 ms exceeded$/,
-        );
-      }
-    } finally {
-      await relay.stop();
+    const { result } = await resolveThroughRelay({ dropTypes: [33, 16] }, 'example.com', {
+      deadlineMs: 400,
+      queryTimeoutMs: 5000,
+    });
+    assert.deepEqual(result.endpoints, []);
+    assert.deepEqual(
+      result.errors.map((e) => e.instance),
+      ['liqo-cluster-2.example.com', 'liqo-cluster.example.com'],
+    );
+    for (const error of result.errors) {
+      assert.match(error.message, /^(SRV|TXT) liqo-cluster(-2)?\.example\.com: deadline of 400 ms exceeded$/);
     }
   });
 
   it('reports the address look-ups cut by the deadline, one error per entry', async () => {
     // CNAME'd targets: BIND sends no addresses in the SRV reply's additional section for them,
     // so A/AAAA must be asked for, and the relay swallows those questions.
-    const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [1, 28] });
-    try {
-      const result = await resolveSearchDomain('cname.test', {
-        servers: [relay.server],
-        deadlineMs: 400,
-        queryTimeoutMs: 5000,
-      });
-      assert.deepEqual(result.endpoints, []);
-      assert.deepEqual(
-        result.errors.map((e) => e.instance),
-        ['one.cname.test', 'two.cname.test'],
-      );
-      for (const error of result.errors) {
-        assert.match(error.message, /^(A|AAAA) alias2?\.cname\.test: deadline of 400 ms exceeded$/);
-      }
-    } finally {
-      await relay.stop();
+    const { result } = await resolveThroughRelay({ dropTypes: [1, 28] }, 'cname.test', {
+      deadlineMs: 400,
+      queryTimeoutMs: 5000,
+    });
+    assert.deepEqual(result.endpoints, []);
+    assert.deepEqual(
+      result.errors.map((e) => e.instance),
+      ['one.cname.test', 'two.cname.test'],
+    );
+    for (const error of result.errors) {
+      assert.match(error.message, /^(A|AAAA) alias2?\.cname\.test: deadline of 400 ms exceeded$/);
     }
   });
 
   it('takes SRV targets\u2019 addresses from the additional section, without asking for A/AAAA', async () => {
     // The same relay: A and AAAA questions never get an answer, yet every endpoint is complete,
     // because BIND put each in-zone target's A/AAAA beside the SRV answer (RFC 6763 §12.2).
-    const relay = await startDnsRelay({ upstream: bind.server, dropTypes: [1, 28] });
-    try {
-      const result = await resolveSearchDomain('priorities.test', {
-        servers: [relay.server],
-        deadlineMs: 2000,
-      });
-      assert.deepEqual(result.errors, []);
-      const [endpoint] = result.endpoints;
-      assert.deepEqual(endpoint?.addresses, ['127.0.0.11']);
-      assert.deepEqual(
-        endpoint?.fallbacks.map((f) => f.addresses),
-        [['127.0.0.12'], ['127.0.0.13']],
-      );
-    } finally {
-      await relay.stop();
-    }
+    const { result } = await resolveThroughRelay({ dropTypes: [1, 28] }, 'priorities.test', {
+      deadlineMs: 2000,
+    });
+    assert.deepEqual(result.errors, []);
+    const [endpoint] = result.endpoints;
+    assert.deepEqual(endpoint?.addresses, ['127.0.0.11']);
+    assert.deepEqual(
+      endpoint?.fallbacks.map((f) => f.addresses),
+      [['127.0.0.12'], ['127.0.0.13']],
+    );
   });
 });
 
