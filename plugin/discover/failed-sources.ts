@@ -21,9 +21,14 @@ export function nothingSearchedError(
   );
 }
 
-/** "the LAN, dns:a.example and searchdomain:corp", at most three named. */
+/**
+ * "the LAN, dns:a.example and searchdomain:corp", at most three named: the LAN first, then the
+ * others sorted, so the line does not depend on which source failed first.
+ */
 export function describeSources(sources: readonly string[]): string {
-  const names = [...new Set(sources)].map((s) => (s === 'lan' ? 'the LAN' : s));
+  const unique = [...new Set(sources)];
+  const ordered = [...(unique.includes('lan') ? ['lan'] : []), ...unique.filter((s) => s !== 'lan').sort()];
+  const names = ordered.map((s) => (s === 'lan' ? 'the LAN' : s));
   const shown = names.length > 3 ? [...names.slice(0, 3), `${names.length - 3} more`] : names;
   return shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : (shown[0] ?? '');
 }
