@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
+import { errorText, stopOnSignal } from './stop-on-signal.mjs';
 
 const REPO_ROOT = join(import.meta.dirname, '..');
 const IMAGE_DIR = join(REPO_ROOT, 'dist', 'image');
@@ -98,36 +99,24 @@ if (withImage) {
 const { startRealCluster } = await tsImport('../test/harness/node/real-cluster.ts', import.meta.url);
 
 let cluster;
-let stopping = false;
-/** Set when something went wrong: the run's logs then outlive it. */
-let failed = false;
-async function stop(signal) {
-  if (stopping) {
-    say(`${signal} again: exiting now (the exit hook still kills what is left)`);
-    process.exit(130);
-  }
-  stopping = true;
-  say(`stopping the node and removing what it made${failed ? ' (keeping the logs)' : ''}...`);
-  try {
+const run = stopOnSignal({
+  say,
+  stoppingLine: (failed) =>
+    `stopping the node and removing what it made${failed ? ' (keeping the logs)' : ''}...`,
+  cleanUp: async (failed) => {
     await cluster?.stop({ keepDir: failed });
     const left = cluster?.leftovers() ?? [];
     if (left.length > 0) say(`could not remove: ${left.join('; ')}`);
     if (failed && cluster) say(`logs kept in ${cluster.logDir}/ (remove ${cluster.stateDir} when done)`);
-    say('stopped');
-    process.exit(failed || left.length > 0 ? 1 : 0);
-  } catch (err) {
-    say(`error while stopping: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  }
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+    return left.length === 0;
+  },
+});
 
 try {
   say(`starting node ${name} (network namespace liqo-node-${name})...`);
   cluster = await startRealCluster({ name, ...(nodeIp ? { nodeIp } : {}), log: say });
 } catch (err) {
-  say(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  say(`cannot start: ${errorText(err)}`);
   process.exit(1);
 }
 
@@ -137,12 +126,12 @@ if (archive) {
     images.push(...(await cluster.importImage(archive)));
     say(`imported ${archive}`);
   } catch (err) {
-    failed = true;
-    say(`could not import ${archive}: ${err instanceof Error ? err.message : String(err)}`);
+    run.fail();
+    say(`could not import ${archive}: ${errorText(err)}`);
   }
 }
 
-if (stopping) await new Promise(() => {}); // Ctrl-C came during start-up: stop() exits
+await run.notStopping();
 say(
   `ready in ${(performance.now() / 1000).toFixed(1)} s (node Ready after ${(cluster.timings.nodeReady / 1000).toFixed(1)} s)`,
 );
@@ -162,13 +151,4 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-for (const p of cluster.processes) {
-  p.exited.then((how) => {
-    if (!stopping) {
-      failed = true;
-      say(`${p.name} exited (${how}); its log is kept: ${p.logFile}`);
-      void stop('exit');
-    }
-  });
-}
-setInterval(() => {}, 1 << 30);
+run.watch(cluster.processes);

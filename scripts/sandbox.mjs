@@ -9,6 +9,7 @@
 // uninvited.
 import { tsImport } from 'tsx/esm/api';
 import { join } from 'node:path';
+import { errorText, stopOnSignal } from './stop-on-signal.mjs';
 
 const HELP = `Usage: npm run sandbox [-- --lan-interface <name>] [-- --dns-server <host[:port]>]... [-- --help]
 
@@ -50,31 +51,17 @@ const say = (line) => process.stderr.write(`sandbox: ${line}\n`);
 const { startLiqoEnvironment } = await tsImport('../test/harness/liqo-environment.ts', import.meta.url);
 
 let env;
-let stopping = false;
-/** Set when something went wrong: the run's logs then outlive it. */
-let failed = false;
-async function stop(signal) {
-  if (stopping) {
-    say(`${signal} again: exiting now`); // the exit hook still kills the processes by PID
-    process.exit(130);
-  }
-  stopping = true;
-  say(
+let agent;
+const run = stopOnSignal({
+  say,
+  stoppingLine: (failed) =>
     `stopping: agent, webhook, kube-apiserver, etcd; ${failed ? 'keeping the logs' : 'removing temporary files'}`,
-  );
-  try {
+  cleanUp: async (failed) => {
     await agent?.stop();
     await env?.stop({ keepDir: failed });
     if (failed) say(`logs kept in ${env.controlPlane.dir}/ (remove it when done)`);
-    say('stopped');
-    process.exit(failed ? 1 : 0);
-  } catch (err) {
-    say(`error while stopping: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  }
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+  },
+});
 
 try {
   say('starting etcd, kube-apiserver and the webhook...');
@@ -86,12 +73,11 @@ try {
     webhook: { allowLoopbackAuthUrl: true },
   });
 } catch (err) {
-  say(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  say(`cannot start: ${errorText(err)}`);
   process.exit(1);
 }
 
 const cp = env.controlPlane;
-let agent;
 let agentIdsUrl;
 try {
   const { startProcess } = await tsImport('../test/harness/processes.ts', import.meta.url);
@@ -125,13 +111,13 @@ try {
   );
 } catch (err) {
   // the sandbox goes on without the agent; its log is kept when the sandbox stops
-  failed = true;
-  say(`agent did not start: ${err instanceof Error ? err.message : String(err)}; see ${cp.dir}/agent.log`);
+  run.fail();
+  say(`agent did not start: ${errorText(err)}; see ${cp.dir}/agent.log`);
   await agent?.stop();
   agent = undefined;
 }
 
-if (stopping) await new Promise(() => {}); // Ctrl-C came during start-up: stop() exits
+await run.notStopping();
 say(
   `ready in ${(performance.now() / 1000).toFixed(1)} s (API server ready after ${(cp.startupMs / 1000).toFixed(1)} s)`,
 );
@@ -150,14 +136,4 @@ process.stdout.write(
   ].join('\n'),
 );
 // Wait for a signal; also notice if a component dies under us.
-const watched = [env.webhook, agent, ...cp.processes].filter(Boolean);
-for (const p of watched) {
-  p.exited.then((how) => {
-    if (!stopping) {
-      failed = true;
-      say(`${p.name} exited (${how}); its log is kept: ${p.logFile}`);
-      void stop('exit');
-    }
-  });
-}
-setInterval(() => {}, 1 << 30);
+run.watch([env.webhook, agent, ...cp.processes].filter(Boolean));
