@@ -36,6 +36,27 @@ async function browseOnceOn(
   return done.peers as MdnsPeer[];
 }
 
+/** A continuous browser on `host`, once it is ready. */
+async function continuousBrowser(lan: NetnsLan, host: NetnsHost): Promise<JsonLinesChild> {
+  const browser = lan.spawnJson(host, tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })));
+  await browser.waitFor((m) => m.event === 'ready');
+  return browser;
+}
+
+/** The Liqo v0.2 emulator on `host`, advertising its address, once it has started. */
+async function liqoV02Advertiser(
+  lan: NetnsLan,
+  host: NetnsHost,
+  opts: Record<string, unknown>,
+): Promise<JsonLinesChild> {
+  const emulator = lan.spawnJson(
+    host,
+    tsxCommand(LIQO_V02, JSON.stringify({ address: host.address, ...opts })),
+  );
+  await emulator.waitFor((m) => m.event === 'started');
+  return emulator;
+}
+
 function peerEvent(event: string, clusterId: string, serviceType = '_liqo._tcp.local') {
   return (m: Record<string, unknown>) =>
     m.event === event &&
@@ -96,8 +117,7 @@ describe('mDNS on a namespace LAN', function () {
   });
 
   it('continuous mode: a late joiner is added and its goodbye removes it', async () => {
-    const browser = lan.spawnJson(lan.hosts[3]!, tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })));
-    await browser.waitFor((m) => m.event === 'ready');
+    const browser = await continuousBrowser(lan, lan.hosts[3]!);
     for (const a of advertised) await browser.waitFor(peerEvent('added', a.clusterId));
     const late = { clusterId: 'late-joiner-0001', clusterName: 'late', port: 9443 };
     const joiner = startAdvertiser(lan, lan.hosts[4]!, late);
@@ -123,8 +143,7 @@ describe('mDNS on a namespace LAN', function () {
   });
 
   it('continuous mode: refresh queries keep a peer whose TTL is shorter than the wait', async () => {
-    const browser = lan.spawnJson(lan.hosts[3]!, tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })));
-    await browser.waitFor((m) => m.event === 'ready');
+    const browser = await continuousBrowser(lan, lan.hosts[3]!);
     const shortLived = startAdvertiser(lan, lan.hosts[4]!, {
       clusterId: 'short-ttl-0001',
       port: 9444,
@@ -258,14 +277,11 @@ describe('mDNS on a namespace LAN', function () {
 
     it('is found by a one-shot browse through its answers', async () => {
       const host = lan.hosts[4]!;
-      const emulator = lan.spawnJson(
-        host,
-        tsxCommand(
-          LIQO_V02,
-          JSON.stringify({ clusterId: liqoId, port: 31234, address: host.address, hostname: 'node-1' }),
-        ),
-      );
-      await emulator.waitFor((m) => m.event === 'started');
+      const emulator = await liqoV02Advertiser(lan, host, {
+        clusterId: liqoId,
+        port: 31234,
+        hostname: 'node-1',
+      });
       const peers = await browseOnceOn(lan, lan.hosts[3]!);
       const peer = peers.find((p) => p.instance === liqoId);
       assert.ok(peer, 'Liqo v0.2 advertiser not found');
@@ -282,25 +298,13 @@ describe('mDNS on a namespace LAN', function () {
 
     it('is found in continuous mode from its periodic unsolicited announcements alone', async () => {
       const host = lan.hosts[4]!;
-      const browser = lan.spawnJson(
-        lan.hosts[3]!,
-        tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })),
-      );
-      await browser.waitFor((m) => m.event === 'ready');
-      const emulator = lan.spawnJson(
-        host,
-        tsxCommand(
-          LIQO_V02,
-          JSON.stringify({
-            clusterId: liqoId,
-            port: 31235,
-            address: host.address,
-            intervalMs: 500,
-            answerQueries: false,
-          }),
-        ),
-      );
-      await emulator.waitFor((m) => m.event === 'started');
+      const browser = await continuousBrowser(lan, lan.hosts[3]!);
+      const emulator = await liqoV02Advertiser(lan, host, {
+        clusterId: liqoId,
+        port: 31235,
+        intervalMs: 500,
+        answerQueries: false,
+      });
       const added = (await browser.waitFor(peerEvent('added', liqoId, '_liqo_auth._tcp.local')))
         .peer as MdnsPeer;
       assert.equal(added.authUrl, `https://${host.address}:31235`);
@@ -312,25 +316,13 @@ describe('mDNS on a namespace LAN', function () {
 
     it('is removed when its TTL runs out with no goodbye (killed, refresh queries unanswered)', async () => {
       const host = lan.hosts[4]!;
-      const browser = lan.spawnJson(
-        lan.hosts[3]!,
-        tsxCommand(BROWSE, JSON.stringify({ mode: 'continuous' })),
-      );
-      await browser.waitFor((m) => m.event === 'ready');
-      const emulator = lan.spawnJson(
-        host,
-        tsxCommand(
-          LIQO_V02,
-          JSON.stringify({
-            clusterId: liqoId,
-            port: 31236,
-            address: host.address,
-            ttl: 3,
-            intervalMs: 3600000,
-          }),
-        ),
-      );
-      await emulator.waitFor((m) => m.event === 'started');
+      const browser = await continuousBrowser(lan, lan.hosts[3]!);
+      const emulator = await liqoV02Advertiser(lan, host, {
+        clusterId: liqoId,
+        port: 31236,
+        ttl: 3,
+        intervalMs: 3600000,
+      });
       const added = await browser.waitFor(peerEvent('added', liqoId, '_liqo_auth._tcp.local'));
       emulator.child.kill('SIGKILL');
       const removed = await browser.waitFor(peerEvent('removed', liqoId, '_liqo_auth._tcp.local'));
