@@ -185,7 +185,8 @@ export const uninstallCommand: CommandModule<UninstallFlags, UninstallOptions> =
         .option('delete-crds', {
           type: 'boolean',
           default: false,
-          describe: 'Delete the CRDs too, and with them every ForeignCluster, SearchDomain, DNSRegistration and ClusterConfig',
+          describe:
+            'Delete the CRDs too, and with them every ForeignCluster, SearchDomain, DNSRegistration and ClusterConfig',
         })
         .option('delete-namespace', {
           type: 'boolean',
