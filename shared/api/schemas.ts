@@ -654,7 +654,42 @@ export const dnsRegistrationSchema: JSONSchemaProps = {
 };
 
 const AGE = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-const IDENTITY_CONDITION = `.status.conditions[?(@.type=="${CONDITION_IDENTITY_RESOLVED}")]`;
+type PrinterColumn = NonNullable<
+  CustomResourceDefinition['spec']['versions'][number]['additionalPrinterColumns']
+>[number];
+
+/** A printer column of text or true/false; priority 1 shows only with -o wide. */
+const textColumn = (name: string, jsonPath: string, priority?: number): PrinterColumn => ({
+  name,
+  type: 'string',
+  jsonPath,
+  ...(priority === undefined ? {} : { priority }),
+});
+const flagColumn = (name: string, jsonPath: string, priority?: number): PrinterColumn => ({
+  ...textColumn(name, jsonPath, priority),
+  type: 'boolean',
+});
+
+/** The status, reason and (wide) message columns of one condition, the status under `header`. */
+function conditionColumns(type: string, header: string, meaning: string) {
+  const condition = `.status.conditions[?(@.type=="${type}")]`;
+  return {
+    status: {
+      name: header,
+      type: 'string',
+      jsonPath: condition + '.status',
+      description: `The ${type} condition: ${meaning}`,
+    },
+    reason: textColumn('Reason', condition + '.reason'),
+    message: textColumn('Message', condition + '.message', 1),
+  };
+}
+
+const identityColumns = conditionColumns(
+  CONDITION_IDENTITY_RESOLVED,
+  'Ready',
+  'whether the identity was read from authUrl',
+);
 
 function crd(
   group: string,
@@ -701,26 +736,21 @@ export const foreignClusterCrd = crd(
   foreignClusterSchema,
   ['fc'],
   [
-    { name: 'Cluster-ID', type: 'string', jsonPath: '.spec.clusterIdentity.clusterID' },
-    { name: 'Cluster-Name', type: 'string', jsonPath: '.spec.clusterIdentity.clusterName' },
+    textColumn('Cluster-ID', '.spec.clusterIdentity.clusterID'),
+    textColumn('Cluster-Name', '.spec.clusterIdentity.clusterName'),
     // Why a ForeignCluster is stuck, without -o yaml (as cert-manager's Certificate shows
     // READY). The agent's one condition says whether the identity could be read from /ids.
-    {
-      name: 'Ready',
-      type: 'string',
-      jsonPath: IDENTITY_CONDITION + '.status',
-      description: `The ${CONDITION_IDENTITY_RESOLVED} condition: whether the identity was read from authUrl`,
-    },
-    { name: 'Reason', type: 'string', jsonPath: IDENTITY_CONDITION + '.reason' },
-    { name: 'Join', type: 'boolean', jsonPath: '.spec.join' },
-    { name: 'Discovery', type: 'string', jsonPath: '.spec.discoveryType' },
-    { name: 'Trust', type: 'string', jsonPath: '.spec.trustMode' },
-    { name: 'Auth-URL', type: 'string', jsonPath: '.spec.authUrl' },
-    { name: 'Outgoing', type: 'boolean', jsonPath: '.status.outgoing.joined', priority: 1 },
-    { name: 'Incoming', type: 'boolean', jsonPath: '.status.incoming.joined', priority: 1 },
-    { name: 'Auth-Status', type: 'string', jsonPath: '.status.authStatus', priority: 1 },
+    identityColumns.status,
+    identityColumns.reason,
+    flagColumn('Join', '.spec.join'),
+    textColumn('Discovery', '.spec.discoveryType'),
+    textColumn('Trust', '.spec.trustMode'),
+    textColumn('Auth-URL', '.spec.authUrl'),
+    flagColumn('Outgoing', '.status.outgoing.joined', 1),
+    flagColumn('Incoming', '.status.incoming.joined', 1),
+    textColumn('Auth-Status', '.status.authStatus', 1),
     AGE,
-    { name: 'Message', type: 'string', jsonPath: IDENTITY_CONDITION + '.message', priority: 1 },
+    identityColumns.message,
   ],
 );
 
@@ -731,15 +761,15 @@ export const searchDomainCrd = crd(
   searchDomainSchema,
   ['sd'],
   [
-    { name: 'Domain', type: 'string', jsonPath: '.spec.domain' },
-    { name: 'Autojoin', type: 'boolean', jsonPath: '.spec.autojoin' },
+    textColumn('Domain', '.spec.domain'),
+    flagColumn('Autojoin', '.spec.autojoin'),
     {
       name: 'Resolved',
       type: 'date',
       jsonPath: '.status.lastResolved',
       description: 'When the domain was last resolved',
     },
-    { name: 'Error', type: 'string', jsonPath: '.status.error', priority: 1 },
+    textColumn('Error', '.status.error', 1),
     AGE,
   ],
 );
@@ -752,15 +782,19 @@ export const clusterConfigCrd = crd(
   clusterConfigSchema,
   [],
   [
-    { name: 'Discovery', type: 'boolean', jsonPath: '.spec.discoveryConfig.enableDiscovery' },
-    { name: 'Advertisement', type: 'boolean', jsonPath: '.spec.discoveryConfig.enableAdvertisement' },
-    { name: 'Cluster-Name', type: 'string', jsonPath: '.spec.discoveryConfig.clusterName' },
-    { name: 'Service', type: 'string', jsonPath: '.spec.discoveryConfig.authService', priority: 1 },
+    flagColumn('Discovery', '.spec.discoveryConfig.enableDiscovery'),
+    flagColumn('Advertisement', '.spec.discoveryConfig.enableAdvertisement'),
+    textColumn('Cluster-Name', '.spec.discoveryConfig.clusterName'),
+    textColumn('Service', '.spec.discoveryConfig.authService', 1),
     AGE,
   ],
 );
 
-const REGISTERED_CONDITION = `.status.conditions[?(@.type=="${CONDITION_REGISTERED}")]`;
+const registeredColumns = conditionColumns(
+  CONDITION_REGISTERED,
+  'Registered',
+  "whether the zone holds this cluster's records",
+);
 
 export const dnsRegistrationCrd = crd(
   DISCOVERY_GROUP,
@@ -769,20 +803,15 @@ export const dnsRegistrationCrd = crd(
   dnsRegistrationSchema,
   ['dnsreg'],
   [
-    { name: 'Zone', type: 'string', jsonPath: '.spec.zone' },
-    { name: 'Server', type: 'string', jsonPath: '.spec.server' },
-    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
-    {
-      name: 'Registered',
-      type: 'string',
-      jsonPath: REGISTERED_CONDITION + '.status',
-      description: `The ${CONDITION_REGISTERED} condition: whether the zone holds this cluster's records`,
-    },
-    { name: 'Reason', type: 'string', jsonPath: REGISTERED_CONDITION + '.reason' },
-    { name: 'Instance', type: 'string', jsonPath: '.status.instance', priority: 1 },
-    { name: 'Auth-URL', type: 'string', jsonPath: '.status.authUrl', priority: 1 },
+    textColumn('Zone', '.spec.zone'),
+    textColumn('Server', '.spec.server'),
+    flagColumn('Enabled', '.spec.enabled'),
+    registeredColumns.status,
+    registeredColumns.reason,
+    textColumn('Instance', '.status.instance', 1),
+    textColumn('Auth-URL', '.status.authUrl', 1),
     AGE,
-    { name: 'Message', type: 'string', jsonPath: REGISTERED_CONDITION + '.message', priority: 1 },
+    registeredColumns.message,
   ],
 );
 
