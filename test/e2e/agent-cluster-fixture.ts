@@ -1,5 +1,6 @@
 // Shared set-up for the agent's e2e tests that need no webhook: a real control plane with our
-// CRDs (manifests/crds) and the `liqo` namespace, and a polling helper.
+// CRDs (manifests/crds) and the `liqo` namespace, the agent's RBAC bound to a test user, and a
+// polling helper.
 import { join } from 'node:path';
 import type { AgentOptions } from '../../agent/agent.js';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.js';
@@ -13,6 +14,47 @@ export async function installLiqoBasics(cp: ControlPlane): Promise<void> {
   if (ns.code !== 0 && !/AlreadyExists/.test(ns.stderr)) throw new Error(ns.stderr);
   const wait = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   if (wait.code !== 0) throw new Error(`CRDs not established: ${wait.stderr}`);
+}
+
+const AGENT_RBAC = join(import.meta.dirname, '../../manifests/agent/rbac.yaml');
+
+/**
+ * Applies the agent's RBAC manifest and binds all of it to `user` (its ClusterRole and every
+ * Role it defines, wherever that lives), as the install binds it to the ServiceAccount, so an
+ * in-process agent runs with exactly the rights it has in a cluster. Returns that user's
+ * kubeconfig.
+ */
+export async function bindAgentRbac(cp: ControlPlane, user: string): Promise<string> {
+  const run = async (args: string[]): Promise<string> => {
+    const r = await cp.kubectl(args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await run(['apply', '-f', AGENT_RBAC]);
+  await run(['create', 'clusterrolebinding', user, '--clusterrole=liqo-discovery-agent', `--user=${user}`]);
+  const roles = await run([
+    'get',
+    'roles',
+    '-A',
+    '-l',
+    'app.kubernetes.io/name=liqo-discovery-agent',
+    '-o',
+    'json',
+  ]);
+  type Role = { metadata: { name: string; namespace: string } };
+  for (const { metadata } of (JSON.parse(roles) as { items: Role[] }).items) {
+    const { name, namespace } = metadata;
+    await run([
+      '-n',
+      namespace,
+      'create',
+      'rolebinding',
+      `${user}-${name}`,
+      `--role=${name}`,
+      `--user=${user}`,
+    ]);
+  }
+  return cp.createUserKubeconfig(user);
 }
 
 export async function startLiqoControlPlane(): Promise<ControlPlane> {

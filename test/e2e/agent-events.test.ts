@@ -21,7 +21,12 @@ import type { ControlPlane } from '../harness/control-plane.js';
 import { freePort } from '../harness/network.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { GUIDE_IDENTITY, startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually, loopbackAgentOptions, startLiqoControlPlane } from './agent-cluster-fixture.js';
+import {
+  bindAgentRbac,
+  eventually,
+  loopbackAgentOptions,
+  startLiqoControlPlane,
+} from './agent-cluster-fixture.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
 const AGENT_USER = 'liqo-agent-events';
@@ -65,41 +70,8 @@ describe('agent Events (kubectl describe / get events)', function () {
   before(async function () {
     this.timeout(240_000);
     cp = await startLiqoControlPlane();
-    const rbac = await kubectl(['apply', '-f', join(import.meta.dirname, '../../manifests/agent/rbac.yaml')]);
-    assert.equal(rbac.code, 0, rbac.stderr);
     // bound to every Role of the manifest, wherever it lives (Events may need their own)
-    const cb = await kubectl([
-      'create',
-      'clusterrolebinding',
-      AGENT_USER,
-      '--clusterrole=liqo-discovery-agent',
-      `--user=${AGENT_USER}`,
-    ]);
-    assert.equal(cb.code, 0, cb.stderr);
-    const roles = await kubectl([
-      'get',
-      'roles',
-      '-A',
-      '-l',
-      'app.kubernetes.io/name=liqo-discovery-agent',
-      '-o',
-      'json',
-    ]);
-    assert.equal(roles.code, 0, roles.stderr);
-    type Role = { metadata: { name: string; namespace: string } };
-    for (const role of (JSON.parse(roles.stdout) as { items: Role[] }).items) {
-      const { name, namespace } = role.metadata;
-      const r = await kubectl([
-        '-n',
-        namespace,
-        'create',
-        'rolebinding',
-        `${AGENT_USER}-${name}`,
-        `--role=${name}`,
-        `--user=${AGENT_USER}`,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    const agentKubeconfig = await bindAgentRbac(cp, AGENT_USER);
     const keyPem = await testKeyPem();
     const cert = createServingCertificate({ commonName: 'peer', hosts: ['127.0.0.1'], keyPem });
     peer = await startIdsServer({ ...cert, identity: GUIDE_IDENTITY });
@@ -108,7 +80,7 @@ describe('agent Events (kubectl describe / get events)', function () {
     bind = await startBind({ zones: { 'clusters.test': zone(closedPort) }, ttl: 30 });
     agent = await startAgent(
       loopbackAgentOptions({
-        kubeConfig: await loadKubeConfig({ kubeconfig: cp.createUserKubeconfig(AGENT_USER) }),
+        kubeConfig: await loadKubeConfig({ kubeconfig: agentKubeconfig }),
         identity: 'events-agent',
         dnsServers: [bind.server],
         searchDomainIntervalMs: 1000,

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { ForeignCluster, SearchDomain } from '../../shared/api/types.js';
 import type { ClusterIdentityResponse } from '../../shared/api/types.js';
 import { loadKubeConfig } from '../../shared/kube/config.js';
@@ -16,7 +15,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { testKeyPem } from '../helpers/https-ids-server.js';
-import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { bindAgentRbac, eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
@@ -102,38 +101,7 @@ describe('agent identity pinning (IdentityChanged, Event, no autojoin, join --ac
       startLiqoEnvironment({ build: false, webhook: { allowLoopbackAuthUrl: true } }),
       installPluginOnPath(),
     ]);
-    const rbac = await kubectl(['apply', '-f', join(import.meta.dirname, '../../manifests/agent/rbac.yaml')]);
-    assert.equal(rbac.code, 0, rbac.stderr);
-    for (const args of [
-      [
-        'create',
-        'clusterrolebinding',
-        AGENT_USER,
-        '--clusterrole=liqo-discovery-agent',
-        `--user=${AGENT_USER}`,
-      ],
-      [
-        '-n',
-        'liqo',
-        'create',
-        'rolebinding',
-        AGENT_USER,
-        '--role=liqo-discovery-agent',
-        `--user=${AGENT_USER}`,
-      ],
-      [
-        '-n',
-        'default',
-        'create',
-        'rolebinding',
-        AGENT_USER,
-        '--role=liqo-discovery-agent-events',
-        `--user=${AGENT_USER}`,
-      ],
-    ]) {
-      const r = await kubectl(args);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    const agentKubeconfig = await bindAgentRbac(env.controlPlane, AGENT_USER);
     const keyPem = await testKeyPem();
     for (let i = 0; i < 3; i++) {
       certs.push(createServingCertificate({ commonName: `peer-${i}`, hosts: ['127.0.0.1'], keyPem }));
@@ -154,7 +122,7 @@ describe('agent identity pinning (IdentityChanged, Event, no autojoin, join --ac
     });
     agent = await startAgent(
       loopbackAgentOptions({
-        kubeConfig: await loadKubeConfig({ kubeconfig: env.controlPlane.createUserKubeconfig(AGENT_USER) }),
+        kubeConfig: await loadKubeConfig({ kubeconfig: agentKubeconfig }),
         identity: 'pinning-agent',
         dnsServers: [bind.server],
         searchDomainIntervalMs: 1000,

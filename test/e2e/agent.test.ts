@@ -12,10 +12,9 @@ import { startAgent, type RunningAgent } from '../../agent/agent.js';
 import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { httpGet } from '../harness/network.js';
-import { join } from 'node:path';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { bindAgentRbac, eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
 
@@ -49,30 +48,7 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
     this.timeout(240_000);
     env = await startLiqoEnvironment({ build: false, webhook: { allowLoopbackAuthUrl: true } });
     // the manifests' ClusterRole and Role, bound to a test user instead of the ServiceAccount
-    const rbac = await kubectl(['apply', '-f', join(import.meta.dirname, '../../manifests/agent/rbac.yaml')]);
-    assert.equal(rbac.code, 0, rbac.stderr);
-    for (const args of [
-      [
-        'create',
-        'clusterrolebinding',
-        AGENT_USER,
-        '--clusterrole=liqo-discovery-agent',
-        `--user=${AGENT_USER}`,
-      ],
-      [
-        '-n',
-        'liqo',
-        'create',
-        'rolebinding',
-        AGENT_USER,
-        '--role=liqo-discovery-agent',
-        `--user=${AGENT_USER}`,
-      ],
-    ]) {
-      const r = await kubectl(args);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    agentKubeconfig = env.controlPlane.createUserKubeconfig(AGENT_USER);
+    agentKubeconfig = await bindAgentRbac(env.controlPlane, AGENT_USER);
     const keyPem = await testKeyPem();
     const cert = createServingCertificate({ commonName: 'peer', hosts: ['127.0.0.1'], keyPem });
     for (const id of ['peer-one', 'peer-two']) {
