@@ -17,7 +17,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { testKeyPem } from '../helpers/https-ids-server.js';
-import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { eventually, kubectlOn, loopbackAgentOptions } from './agent-cluster-fixture.js';
 
 describe('agent address policy end to end (ForeignCluster condition, SearchDomain status)', function () {
   this.timeout(120_000);
@@ -29,13 +29,7 @@ describe('agent address policy end to end (ForeignCluster condition, SearchDomai
   let connections = 0;
   const sockets = new Set<Socket>();
 
-  const kubectl = (args: string[], input?: string) =>
-    env.controlPlane.kubectl(args, input === undefined ? {} : { input });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await kubectl([...args, '-o', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as T;
-  };
+  const { kubectl, json } = kubectlOn(() => env.controlPlane);
 
   before(async function () {
     this.timeout(240_000);

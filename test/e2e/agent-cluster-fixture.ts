@@ -68,6 +68,21 @@ export async function startLiqoControlPlane(): Promise<ControlPlane> {
   return cp;
 }
 
+/**
+ * kubectl against the control plane `cp()` returns (read when called, so it may be started in
+ * a before hook), and `json` for a `-o json` read that must succeed.
+ */
+export function kubectlOn(cp: () => ControlPlane) {
+  const kubectl = (args: string[], input?: string) =>
+    cp().kubectl(args, input === undefined ? {} : { input });
+  const json = async <T>(args: string[]): Promise<T> => {
+    const r = await kubectl([...args, '-o', 'json']);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} -o json: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  return { kubectl, json };
+}
+
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
 export async function eventually<T>(
   what: string,

@@ -15,7 +15,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { testKeyPem } from '../helpers/https-ids-server.js';
-import { bindAgentRbac, eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { bindAgentRbac, eventually, kubectlOn, loopbackAgentOptions } from './agent-cluster-fixture.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
@@ -65,13 +65,7 @@ describe('agent identity pinning (IdentityChanged, Event, no autojoin, join --ac
   const AGENT_USER = 'liqo-agent-pinning';
   const certs: Array<{ certPem: string; keyPem: string }> = [];
 
-  const kubectl = (args: string[], input?: string) =>
-    env.controlPlane.kubectl(args, input === undefined ? {} : { input });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await kubectl([...args, '-o', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as T;
-  };
+  const { kubectl, json } = kubectlOn(() => env.controlPlane);
   const liqo = (args: string[]) =>
     plugin.run(args, { env: { KUBECONFIG: env.controlPlane.adminKubeconfig, NO_COLOR: '1' } });
   const fc = (name: string) => json<ForeignCluster>(['get', 'foreignclusters', name]);

@@ -18,7 +18,7 @@ import { buildProgramBundle, REPO_ROOT } from '../harness/liqo-environment.js';
 import { freePort, httpGet, waitForHttpOk } from '../harness/network.js';
 import { removeOnExit, startProcess, type ManagedProcess } from '../harness/processes.js';
 import { GUIDE_IDENTITY, startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually, startLiqoControlPlane } from './agent-cluster-fixture.js';
+import { eventually, kubectlOn, startLiqoControlPlane } from './agent-cluster-fixture.js';
 
 const HOUR_SECONDS = 3600;
 
@@ -45,12 +45,7 @@ describe('the agent process: spec edits are tried at once; /ids serves a cluster
   let good: IdsServer;
   let hangs: IdsServer;
 
-  const kubectl = (args: string[], input?: string) => cp.kubectl(args, input === undefined ? {} : { input });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await kubectl([...args, '-o', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as T;
-  };
+  const { kubectl, json } = kubectlOn(() => cp);
   const fc = (name: string) => json<ForeignCluster>(['get', 'foreignclusters', name]);
   const identityCondition = async (name: string) =>
     (await fc(name)).status?.conditions?.find((c) => c.type === 'IdentityResolved') as

@@ -14,7 +14,7 @@ import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-envi
 import { httpGet } from '../harness/network.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { bindAgentRbac, eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { bindAgentRbac, eventually, kubectlOn, loopbackAgentOptions } from './agent-cluster-fixture.js';
 
 const log = createLogger(process.env['AGENT_TEST_LOG'] ?? 'silent');
 
@@ -27,13 +27,7 @@ describe('agent end to end (API server, webhook, BIND, /ids peers)', function ()
   const AGENT_USER = 'liqo-agent-e2e';
   const peers: Record<string, IdsServer> = {};
 
-  const kubectl = (args: string[], input?: string) =>
-    env.controlPlane.kubectl(args, input === undefined ? {} : { input });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await kubectl([...args, '-o', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as T;
-  };
+  const { kubectl, json } = kubectlOn(() => env.controlPlane);
   const fcExists = async (name: string) => (await kubectl(['get', 'foreignclusters', name])).code === 0;
   const zoneFor = (names: string[]) =>
     [

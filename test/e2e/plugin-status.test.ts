@@ -13,7 +13,7 @@ import { createLogger } from '../../agent/logger.js';
 import { startLiqoEnvironment, type LiqoEnvironment } from '../harness/liqo-environment.js';
 import { startBind, type RunningBind } from '../helpers/bind.js';
 import { startIdsServer, testKeyPem, type IdsServer } from '../helpers/https-ids-server.js';
-import { eventually, loopbackAgentOptions } from './agent-cluster-fixture.js';
+import { eventually, kubectlOn, loopbackAgentOptions } from './agent-cluster-fixture.js';
 import { expectOneLineError, installPluginOnPath, type PluginOnPath } from './plugin-helpers.js';
 
 /** A loopback port nothing listens on: connecting to it is refused. */
@@ -51,15 +51,9 @@ describe('status in tables: kubectl get and kubectl liqo (e2e, real agent, BIND,
   let peer: IdsServer;
   let refusingPort: number;
 
-  const kubectl = (args: string[], input?: string) =>
-    env.controlPlane.kubectl(args, input === undefined ? {} : { input });
+  const { kubectl, json } = kubectlOn(() => env.controlPlane);
   const liqo = (args: string[]) =>
     plugin.run(args, { env: { KUBECONFIG: env.controlPlane.adminKubeconfig, NO_COLOR: '1' } });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await kubectl([...args, '-o', 'json']);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as T;
-  };
 
   before(async function () {
     this.timeout(240_000);
