@@ -48,6 +48,15 @@ export function crashingContainer(pod: V1Pod): string | undefined {
   return undefined;
 }
 
+/**
+ * The container of a Running pod that is not ready (its readiness probe fails), if any: when
+ * install gives up, the last line it logged says why (the probe's 503 alone does not).
+ */
+export function unreadyContainer(pod: V1Pod): string | undefined {
+  if (pod.status?.phase !== 'Running') return undefined;
+  return statusesOf(pod).find((c) => c.state?.running && !c.ready)?.name;
+}
+
 /** What is wrong with one pod, or undefined when it is Running and Ready. */
 export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undefined {
   const name = pod.metadata?.name ?? '(unnamed pod)';
@@ -132,11 +141,12 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
   }
   const ready = conditions.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
+    const log = oneLine(lastLogLine ?? '', SHOWN);
     return problem(
       4,
       `${pod.status?.phase ?? 'Unknown'}${onNode} but not Ready${
         ready?.message ? `: ${oneLine(ready.message, SHOWN)}` : ''
-      }`,
+      }${log ? `; last log line: ${log}` : ''}`,
     );
   }
   return undefined;

@@ -16,7 +16,13 @@ import {
   type WebhookConfigurationObject,
   type WorkloadObject,
 } from './objects.js';
-import { crashingContainer, podProblem, worstProblem, type PodProblem } from './pod-state.js';
+import {
+  crashingContainer,
+  podProblem,
+  unreadyContainer,
+  worstProblem,
+  type PodProblem,
+} from './pod-state.js';
 import { rolloutState } from './rollout.js';
 import { setCaBundle, type InstallPlan } from './transforms.js';
 
@@ -190,14 +196,15 @@ export class Installer {
     return list.items;
   }
 
-  private async lastLogLine(pod: V1Pod, container: string): Promise<string | undefined> {
+  /** The last line the container logged: in its previous run (it crashed) or in this one. */
+  private async lastLogLine(pod: V1Pod, container: string, previous: boolean): Promise<string | undefined> {
     try {
       const text = await this.cluster.core.readNamespacedPodLog({
         name: pod.metadata?.name ?? '',
         namespace: pod.metadata?.namespace ?? 'default',
         container,
         tailLines: 1,
-        previous: true,
+        previous,
       });
       return String(text).trim().split('\n').pop();
     } catch {
@@ -205,12 +212,15 @@ export class Installer {
     }
   }
 
-  private async podProblems(w: WorkloadObject): Promise<PodProblem | undefined> {
+  /** `givingUp`: also read the last log line of a running container that is not ready. */
+  private async podProblems(w: WorkloadObject, givingUp = false): Promise<PodProblem | undefined> {
     const pods = await this.podsOf(w);
     const problems = await Promise.all(
       pods.map(async (pod) => {
         const crashing = crashingContainer(pod);
-        return podProblem(pod, crashing ? await this.lastLogLine(pod, crashing) : undefined);
+        if (crashing) return podProblem(pod, await this.lastLogLine(pod, crashing, true));
+        const unready = givingUp ? unreadyContainer(pod) : undefined;
+        return podProblem(pod, unready ? await this.lastLogLine(pod, unready, false) : undefined);
       }),
     );
     return worstProblem(problems);
@@ -236,8 +246,9 @@ export class Installer {
       if (problemText && problemText !== lastProblem) this.progress(`  ${(lastProblem = problemText)}`);
       const outOfTime = this.timeLeft() <= 0;
       if (outOfTime || problem?.permanent) {
-        const why = problem
-          ? problemText
+        const finalProblem = outOfTime ? ((await this.podProblems(current, true)) ?? problem) : problem;
+        const why = finalProblem
+          ? `pod ${finalProblem.pod}: ${finalProblem.line}`
           : state.message.includes('waiting for the controller')
             ? 'no controller has acted on it (is kube-controller-manager running?)'
             : 'no pod of it exists yet';

@@ -117,8 +117,10 @@ describe('leader election: a paused leader never writes alongside the new one', 
     const pausedAt = Date.now();
     await eventually('b takes over', async () => ((await isLeader(b)) ? true : undefined), 60_000);
     await eventually('b writes', async () => (writes(logOf(b)).length >= 2 ? true : undefined));
-    process.kill(a.proc.pid, 'SIGCONT');
+    // Read the clock before the resume: a stopped process logs nothing, and a resumed one may log
+    // (its overdue timers fire at once, on the other core) before this process reads the clock.
     const resumedAt = Date.now();
+    process.kill(a.proc.pid, 'SIGCONT');
     await eventually('a says it stepped down', async () =>
       logOf(a).some((l) => at(l) >= resumedAt && l.msg.startsWith('not leading')) ? true : undefined,
     );

@@ -129,7 +129,7 @@ describe('DNS registration: a cluster keeps its own records in a zone, a peer fi
       ),
       { cwd: ROOT },
     );
-    const started = await zoneServer.waitFor((m) => typeof m['server'] === 'string', 30_000);
+    const started = await zoneServer.waitFor((m) => typeof m['server'] === 'string', 120_000);
     server = started['server'] as string;
     secret = (started['key'] as { secret: string }).secret;
     // what tsig-keygen prints, so `enable --tsig-secret-file` takes name and algorithm from it

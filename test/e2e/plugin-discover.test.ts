@@ -87,7 +87,7 @@ describe('kubectl liqo discover (e2e, namespace LAN, real BIND and API server)',
       ),
       { cwd: REPO_ROOT },
     );
-    const started = await peer.waitFor((m) => m.event === 'started', 30_000);
+    const started = await peer.waitFor((m) => m.event === 'started', 60_000);
     peerUrl = `https://${h1.address}:${String(started.port)}`;
     const zone = [
       `@ PTR peer.${DOMAIN}.`,
@@ -120,7 +120,7 @@ describe('kubectl liqo discover (e2e, namespace LAN, real BIND and API server)',
       ),
       { cwd: REPO_ROOT },
     );
-    await self.waitFor((m) => m.event === 'started', 30_000);
+    await self.waitFor((m) => m.event === 'started', 60_000);
   });
   after(async () => {
     cluster?.send('stop');

@@ -78,7 +78,9 @@ export class JsonLinesChild {
   /** The first message (already received or future) matching, or a rejection after timeoutMs. */
   waitFor(
     match: (m: Record<string, unknown>) => boolean,
-    timeoutMs = 15000,
+    // long enough for a child started under load (tsx compiling, two CPU hogs); a test's own
+    // mocha timeout is usually the bound that fires first
+    timeoutMs = 60_000,
   ): Promise<Record<string, unknown>> {
     const seen = this.messages.find(match);
     if (seen) return Promise.resolve(seen);
@@ -104,7 +106,7 @@ export class JsonLinesChild {
     this.child.stdin?.write(`${line}\n`);
   }
 
-  waitExit(timeoutMs = 15000): Promise<number | null> {
+  waitExit(timeoutMs = 60_000): Promise<number | null> {
     if (this.exited) return Promise.resolve(this.exitCode);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`process ${this.child.pid} did not exit`)), timeoutMs);

@@ -66,7 +66,7 @@ describe('mDNS probing on the wire', function () {
     type Peer = { clusterId?: string; addresses: string[]; authUrl: string };
     const ofCluster = (event: string) => (m: Record<string, unknown>) =>
       m.event === event && (m.peer as Peer).clusterId === clusterId;
-    const added = (await browser.waitFor(ofCluster('added'), 15_000)).peer as Peer;
+    const added = (await browser.waitFor(ofCluster('added'))).peer as Peer;
     assert.equal(added.authUrl, `https://${advertiseHost!.address}:6443`);
 
     const moved = `${lan.subnet}.77`;

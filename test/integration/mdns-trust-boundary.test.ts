@@ -45,7 +45,7 @@ async function stop(child: JsonLinesChild): Promise<void> {
 /** Waits until the announcer has sent `more` further rounds (they had time to arrive). */
 async function rounds(announcer: JsonLinesChild, more: number): Promise<void> {
   const sent = announcer.messages.filter((m) => m.event === 'sent').length;
-  await announcer.waitFor((m) => m.event === 'sent' && (m.count as number) >= sent + more, 20_000);
+  await announcer.waitFor((m) => m.event === 'sent' && (m.count as number) >= sent + more, 60_000);
 }
 
 /** Each cluster once (a peer is listed under both service types), sorted. */

@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { WorkloadObject } from '../../plugin/install/objects.js';
-import { crashingContainer, podProblem, worstProblem } from '../../plugin/install/pod-state.js';
+import {
+  crashingContainer,
+  podProblem,
+  unreadyContainer,
+  worstProblem,
+} from '../../plugin/install/pod-state.js';
 import { rolloutState } from '../../plugin/install/rollout.js';
 
 const IMAGE = 'ghcr.io/liqo-discovery/liqo-discovery:0.1.0';
@@ -185,6 +190,12 @@ describe('install: pod states in one line', () => {
       podProblem(running)?.line,
       'Running on node node-1 but not Ready: containers with unready status: [webhook]',
     );
+    // when install gives up, the last line the unready container logged says why
+    assert.equal(unreadyContainer(running), 'webhook');
+    assert.equal(
+      podProblem(running, '{"level":50,"msg":"watch failed: connect ECONNREFUSED 10.96.0.1:443"}')?.line,
+      'Running on node node-1 but not Ready: containers with unready status: [webhook]; last log line: {"level":50,"msg":"watch failed: connect ECONNREFUSED 10.96.0.1:443"}',
+    );
     assert.equal(
       podProblem(pod('liqo-webhook-b', {}, { phase: 'Pending' }))?.line,
       'Pending: not scheduled to a node yet',
@@ -194,6 +205,9 @@ describe('install: pod states in one line', () => {
       c.type === 'Ready' ? { type: 'Ready', status: 'True' } : c,
     ) as V1Pod['status'] extends { conditions?: infer C } ? C : never;
     assert.equal(podProblem(ready), undefined);
+    ready.status!.containerStatuses![0]!.ready = true;
+    assert.equal(unreadyContainer(ready), undefined);
+    assert.equal(unreadyContainer(pod('liqo-webhook-b', {}, { phase: 'Pending' })), undefined);
   });
 
   it('the pod reported is the most telling one', () => {
