@@ -29,11 +29,16 @@ export interface CertificateRequest {
 
 const DEFAULT_VALIDITY_MS = 365 * 24 * 3600 * 1000;
 
-function serialNumber(): string {
-  // positive 16-byte serial: forge treats the hex as signed, so clear the top bit
+/**
+ * A random 16-byte certificate serial, as the hex forge writes into the DER INTEGER. Forge
+ * drops at most one leading zero byte, so a serial starting 00 00 and then a byte < 0x80 stays
+ * a non-minimal INTEGER, which OpenSSL refuses to load ("asn1 encoding routines::illegal
+ * padding"). The first byte here is 0x40–0x7f: positive, never zero; 126 random bits remain.
+ */
+export function randomSerialNumber(): string {
   const bytes = forge.random.getBytesSync(16);
-  const hex = forge.util.bytesToHex(bytes);
-  return (parseInt(hex[0] ?? '0', 16) & 0x7).toString(16) + hex.slice(1);
+  const first = (bytes.charCodeAt(0) & 0x3f) | 0x40;
+  return forge.util.bytesToHex(String.fromCharCode(first) + bytes.slice(1));
 }
 
 function validity(req: CertificateRequest): { notBefore: Date; notAfter: Date } {
@@ -75,7 +80,7 @@ function unsignedCertificate(req: CertificateRequest): {
   const keys = keyPairFor(req);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialNumber();
+  cert.serialNumber = randomSerialNumber();
   const { notBefore, notAfter } = validity(req);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;

@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   createCertificateAuthority,
   createServingCertificate,
+  randomSerialNumber,
   type PemKeyPair,
 } from '../../shared/tls/certificates.js';
 
@@ -51,7 +52,8 @@ export function createClientCertificate(
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  // not `0` + random hex: 1 in 512 of those was a serial OpenSSL refuses ("illegal padding")
+  cert.serialNumber = randomSerialNumber();
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 7 * 24 * 3600 * 1000);
   cert.setSubject([
