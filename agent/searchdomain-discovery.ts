@@ -94,19 +94,30 @@ export class SearchDomainDiscovery {
     const t = this.tracked.get(name);
     if (t?.timer) clearTimeout(t.timer);
     this.tracked.delete(name);
-    this.gc.collectSearchDomain(name, uid).then(
-      (deleted) =>
-        deleted.length &&
-        this.opts.log.info(
-          { searchDomain: name, deleted },
-          'SearchDomain deleted; removed its ForeignClusters',
-        ),
-      (err: unknown) =>
-        this.opts.log.warn(
-          { searchDomain: name, err: errorMessage(err) },
-          'cannot remove the ForeignClusters of a deleted SearchDomain',
-        ),
-    );
+    // A pass under way writes nothing more once it sees the SearchDomain is no longer tracked
+    // (isCurrent); its writes already sent must land before the collection, or one would outlive it.
+    if (t?.running) {
+      this.opts.log.info(
+        { searchDomain: name },
+        'SearchDomain deleted while a pass was under way; the pass writes nothing more',
+      );
+    }
+    const passDone = t?.running ?? Promise.resolve();
+    passDone
+      .then(() => this.gc.collectSearchDomain(name, uid))
+      .then(
+        (deleted) =>
+          deleted.length &&
+          this.opts.log.info(
+            { searchDomain: name, deleted },
+            'SearchDomain deleted; removed its ForeignClusters',
+          ),
+        (err: unknown) =>
+          this.opts.log.warn(
+            { searchDomain: name, err: errorMessage(err) },
+            'cannot remove the ForeignClusters of a deleted SearchDomain',
+          ),
+      );
   }
 
   private schedule(name: string, delayMs: number): void {
@@ -138,8 +149,14 @@ export class SearchDomainDiscovery {
     }
   }
 
+  /** True while `sd` (this uid) is the SearchDomain being followed: not deleted, not replaced. */
+  private isCurrent(sd: SearchDomain): boolean {
+    const t = this.tracked.get(sd.metadata.name ?? '');
+    return !this.stopped && t !== undefined && t.uid === (sd.metadata.uid ?? '');
+  }
+
   /** One resolution of one SearchDomain; returns the status written. */
-  async resolve(sd: SearchDomain): Promise<SearchDomain['status']> {
+  private async resolve(sd: SearchDomain): Promise<SearchDomain['status']> {
     const name = sd.metadata.name ?? sd.spec.domain;
     const domain = sd.spec.domain;
     const startedAt = new Date().toISOString();
@@ -164,6 +181,10 @@ export class SearchDomainDiscovery {
         error: `cannot resolve ${domain}: ${errorMessage(err)}`,
       };
       this.opts.metrics?.searchDomainResolutions.inc({ outcome: 'error' });
+    }
+    if (!this.isCurrent(sd)) {
+      this.opts.log.debug({ searchDomain: name }, 'SearchDomain gone during its pass; status not written');
+      return status;
     }
     try {
       // a merge patch: fields this pass has not set are removed explicitly (null), so an old
@@ -228,6 +249,7 @@ export class SearchDomainDiscovery {
     if (found.identity.clusterId === this.opts.ownClusterId) {
       return { ...entry, error: 'this is the local cluster; not added' };
     }
+    if (!this.isCurrent(sd)) return { ...entry, error: 'the SearchDomain was deleted; not added' };
     try {
       const written = await this.writer.upsert({
         found,
