@@ -1,6 +1,6 @@
 // Why a pod is not serving, in one line, from its status as the kubelet and the scheduler
 // wrote it: what install prints while it waits and when it gives up.
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { oneLine } from '../../shared/text.js';
 
 const LOAD_HINT =
@@ -142,11 +142,15 @@ export function podProblem(pod: V1Pod, lastLogLine?: string): PodProblem | undef
   const ready = conditions.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') {
     const log = oneLine(lastLogLine ?? '', SHOWN);
+    // a container the kubelet keeps restarting (a failed liveness probe) is never Ready
+    const restarts = statusesOf(pod).find((c) => !c.ready && c.restartCount > 0);
     return problem(
       4,
       `${pod.status?.phase ?? 'Unknown'}${onNode} but not Ready${
         ready?.message ? `: ${oneLine(ready.message, SHOWN)}` : ''
-      }${log ? `; last log line: ${log}` : ''}`,
+      }${restarts ? `; container ${restarts.name} restarted ${restarts.restartCount} times` : ''}${
+        log ? `; last log line: ${log}` : ''
+      }`,
     );
   }
   return undefined;
@@ -157,4 +161,17 @@ export function worstProblem(problems: (PodProblem | undefined)[]): PodProblem |
   return problems
     .filter((p): p is PodProblem => p !== undefined)
     .sort((a, b) => a.rank - b.rank || a.pod.localeCompare(b.pod))[0];
+}
+
+/**
+ * The newest Warning event of a pod, in one line (what `kubectl describe pod` ends with: a
+ * failed probe, a failed mount), or undefined when it has none.
+ */
+export function latestWarning(events: CoreV1Event[]): string | undefined {
+  const at = (e: CoreV1Event) =>
+    new Date(
+      e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? 0,
+    ).getTime();
+  const newest = events.filter((e) => e.type === 'Warning' && e.message).sort((a, b) => at(b) - at(a))[0];
+  return newest ? oneLine(`${newest.reason ? `${newest.reason}: ` : ''}${newest.message}`, SHOWN) : undefined;
 }

@@ -18,6 +18,7 @@ import {
 } from './objects.js';
 import {
   crashingContainer,
+  latestWarning,
   podProblem,
   unreadyContainer,
   worstProblem,
@@ -212,6 +213,19 @@ export class Installer {
     }
   }
 
+  /** The newest Warning event of the pod (a failed probe...), or undefined; never throws. */
+  private async podWarning(pod: string, namespace: string): Promise<string | undefined> {
+    try {
+      const events = await this.cluster.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}`,
+      });
+      return latestWarning(events.items);
+    } catch {
+      return undefined; // events unreadable (RBAC): the pod's own status still says something
+    }
+  }
+
   /** `givingUp`: also read the last log line of a running container that is not ready. */
   private async podProblems(w: WorkloadObject, givingUp = false): Promise<PodProblem | undefined> {
     const pods = await this.podsOf(w);
@@ -247,8 +261,12 @@ export class Installer {
       const outOfTime = this.timeLeft() <= 0;
       if (outOfTime || problem?.permanent) {
         const finalProblem = outOfTime ? ((await this.podProblems(current, true)) ?? problem) : problem;
+        const warning =
+          outOfTime && finalProblem
+            ? await this.podWarning(finalProblem.pod, current.metadata.namespace ?? 'default')
+            : undefined;
         const why = finalProblem
-          ? `pod ${finalProblem.pod}: ${finalProblem.line}`
+          ? `pod ${finalProblem.pod}: ${finalProblem.line}${warning ? `; last warning: ${warning}` : ''}`
           : state.message.includes('waiting for the controller')
             ? 'no controller has acted on it (is kube-controller-manager running?)'
             : 'no pod of it exists yet';

@@ -2,10 +2,11 @@
 // progress. The pod JSON has the shapes kubelet 1.33 with containerd and the scheduler write
 // (status fields as `kubectl get pod -o json` shows them).
 import assert from 'node:assert/strict';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { WorkloadObject } from '../../plugin/install/objects.js';
 import {
   crashingContainer,
+  latestWarning,
   podProblem,
   unreadyContainer,
   worstProblem,
@@ -208,6 +209,68 @@ describe('install: pod states in one line', () => {
     ready.status!.containerStatuses![0]!.ready = true;
     assert.equal(unreadyContainer(ready), undefined);
     assert.equal(unreadyContainer(pod('liqo-webhook-b', {}, { phase: 'Pending' })), undefined);
+  });
+
+  it('a container the kubelet keeps restarting: the count, and the newest Warning event as kubectl describe shows it', () => {
+    const restarting = pod(
+      'liqo-discovery-agent-cs285',
+      { nodeName: 'node-1' },
+      {
+        phase: 'Running',
+        conditions: scheduled,
+        containerStatuses: [
+          {
+            name: 'webhook',
+            image: IMAGE,
+            ready: false,
+            restartCount: 3,
+            started: false,
+            state: { running: { startedAt: '2026-12-04T10:03:00Z' } },
+            lastState: { terminated: { exitCode: 0, reason: 'Completed' } },
+          },
+        ],
+      },
+    );
+    assert.equal(
+      podProblem(restarting)?.line,
+      'Running on node node-1 but not Ready: containers with unready status: [webhook]; container webhook restarted 3 times',
+    );
+    const event = (type: string, reason: string, message: string, at: string) =>
+      ({
+        metadata: {},
+        involvedObject: {},
+        type,
+        reason,
+        message,
+        lastTimestamp: new Date(at),
+      }) as CoreV1Event;
+    assert.equal(
+      latestWarning([
+        event(
+          'Warning',
+          'Unhealthy',
+          'Readiness probe failed: HTTP probe failed with statuscode: 503',
+          '2026-12-04T10:01:00Z',
+        ),
+        event(
+          'Normal',
+          'Killing',
+          'Container agent failed liveness probe, will be restarted',
+          '2026-12-04T10:03:00Z',
+        ),
+        event(
+          'Warning',
+          'Unhealthy',
+          'Liveness probe failed: Get "http://10.78.1.2:9444/healthz": dial tcp 10.78.1.2:9444: connect: connection refused',
+          '2026-12-04T10:02:30Z',
+        ),
+      ]),
+      'Unhealthy: Liveness probe failed: Get "http://10.78.1.2:9444/healthz": dial tcp 10.78.1.2:9444: connect: connection refused',
+    );
+    assert.equal(
+      latestWarning([event('Normal', 'Started', 'Started container agent', '2026-12-04T10:00:00Z')]),
+      undefined,
+    );
   });
 
   it('the pod reported is the most telling one', () => {
