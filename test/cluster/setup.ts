@@ -145,3 +145,51 @@ export async function rolloutStatus(cluster: RealCluster, namespace: string, nam
     }),
   );
 }
+
+/**
+ * What `kubectl describe` would show about the liqo pods when a test finds the product not
+ * answering: each container's restarts and why it last ended, the namespace's Warning events,
+ * and the last lines a restarted container wrote before it ended.
+ */
+export async function liqoPodsState(cluster: RealCluster, namespace = 'liqo'): Promise<string> {
+  const lines: string[] = [];
+  const pods = await getJson<{ items: PodJson[] }>(cluster, ['pods', '-n', namespace]).catch(
+    (err: Error) => ({ items: [] as PodJson[], error: err.message }),
+  );
+  for (const pod of pods.items) {
+    for (const c of pod.status.containerStatuses ?? []) {
+      const ended = c.lastState?.terminated;
+      lines.push(
+        `${pod.metadata.name}/${c.name}: ${pod.status.phase ?? '?'}, ready=${c.ready}, restarts=${c.restartCount}` +
+          (ended ? `, last ended: exit ${ended.exitCode} (${ended.reason ?? 'no reason'})` : ''),
+      );
+      if (c.restartCount > 0) {
+        const previous = await cluster.kubectl([
+          'logs',
+          '-n',
+          namespace,
+          pod.metadata.name,
+          '-c',
+          c.name,
+          '--previous',
+          '--tail=5',
+        ]);
+        lines.push(
+          `  before the restart: ${(previous.stdout || previous.stderr).trim().replace(/\n/g, '\n  ')}`,
+        );
+      }
+    }
+  }
+  const events = await cluster.kubectl([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    'type=Warning',
+    '-o',
+    'custom-columns=LAST:.lastTimestamp,COUNT:.count,OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message',
+  ]);
+  lines.push(`Warning events in ${namespace}:\n${(events.stdout || events.stderr).trim()}`);
+  return `${cluster.name}:\n${lines.join('\n')}`;
+}

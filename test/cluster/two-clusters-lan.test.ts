@@ -9,7 +9,7 @@ import { createLanBridge, type LanBridge } from '../harness/node/lan.js';
 import { startRealCluster, type RealCluster } from '../harness/node/real-cluster.js';
 import { installPluginOnPath, type PluginOnPath } from '../e2e/plugin-helpers.js';
 import { ensureCurrentImage } from './current-image.js';
-import { eventually, getJson, log, uniqueName } from './setup.js';
+import { eventually, getJson, liqoPodsState, log, uniqueName } from './setup.js';
 
 interface ForeignClusterJson {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -66,7 +66,7 @@ describe('cluster: two real clusters on one LAN, installed with kubectl liqo ins
     for (const [self, other] of [clusters, [...clusters].reverse()] as [RealCluster, RealCluster][]) {
       const url = `https://${self.nodeIp}:9443/ids`;
       const ids = await other.inNode(['curl', '-sS', '--insecure', url]);
-      assert.equal(ids.code, 0, ids.stderr);
+      if (ids.code !== 0) assert.fail(`${ids.stderr.trim()}\n${await liqoPodsState(self)}`);
       const fp = await other.inNode([
         'sh',
         '-c',
