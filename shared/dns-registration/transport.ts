@@ -71,17 +71,20 @@ function exchangeUdp(server: DnsServerAddress, request: Buffer, settings: Exchan
     };
     const onAbort = (): void => finish(new TransportError('aborted', 'cancelled'));
     settings.signal?.addEventListener('abort', onAbort, { once: true });
+    const giveUp = (): void =>
+      finish(new TransportError('timeout', `no answer from ${where} after ${tries} UDP tries`));
     const sendOnce = (): void => {
       const left = remaining(settings);
-      if (tries >= settings.tries || left <= 0) {
-        finish(new TransportError('timeout', `no answer from ${where} after ${tries} UDP tries`));
-        return;
-      }
+      if (tries >= settings.tries || left <= 0) return giveUp();
       tries++;
       socket.send(request, (error) => {
         if (error) fail(error as NodeJS.ErrnoException);
       });
-      timer = setTimeout(sendOnce, Math.min(settings.timeoutMs, left));
+      // A wait cut short by the deadline ends the exchange when it fires. Asking the clock
+      // again would not do: the timer runs on the monotonic clock from the event loop's
+      // cached time, the deadline on Date.now(), so on a loaded process (or after a clock
+      // step) it can find time left and send one more try that has none to be answered.
+      timer = setTimeout(left <= settings.timeoutMs ? giveUp : sendOnce, Math.min(settings.timeoutMs, left));
     };
     const fail = (error: NodeJS.ErrnoException): void => {
       if (error.code === 'ECONNREFUSED') {

@@ -19,6 +19,7 @@ import {
   type RegistrationSpec,
   type TsigKey,
 } from '../../shared/dns-registration/index.js';
+import { exchange, TransportError } from '../../shared/dns-registration/transport.js';
 import { resolveSearchDomain } from '../../shared/lookup/dns.js';
 import { createServingCertificate } from '../../shared/tls/certificates.js';
 import { startDnsRelay, type RunningDnsRelay } from '../helpers/bind.js';
@@ -426,6 +427,38 @@ describe('DNS registration against BIND (integration)', function () {
       });
       assert.ok(!result.ok);
       assert.equal(result.message, `no answer from 127.0.0.1:${port} after 1 UDP tries`);
+    });
+
+    it('a wait cut short by the deadline ends the exchange when it fires, whatever the wall clock then says', async () => {
+      // Timers run on the monotonic clock, the deadline is Date.now(). The two disagree on a
+      // loaded machine (a timer counts from the event loop's cached time, which is stale after
+      // the process was descheduled) and when the wall clock is stepped back. Stepping
+      // Date.now() back by 100 ms mid-wait is the one stand-in here for either (changing the
+      // machine's clock is out of the question): the old transport then saw 100 ms left and
+      // sent a second try, which a loaded CI run caught as "after 2 UDP tries".
+      const counter = createSocket('udp4');
+      let received = 0;
+      counter.on('message', () => received++);
+      await new Promise<void>((resolve) => counter.bind(0, '127.0.0.1', resolve));
+      const port = (counter.address() as AddressInfo).port;
+      const realNow = Date.now;
+      try {
+        const request = Buffer.from('abcd0000000000000000', 'hex'); // a 12-byte header, id 0xabcd
+        const pending = exchange({ host: '127.0.0.1', port }, request, {
+          timeoutMs: 5000,
+          tries: 5,
+          deadline: realNow() + 300,
+        }).catch((err: unknown) => err);
+        setTimeout(() => (Date.now = () => realNow() - 100), 150);
+        const error = await pending;
+        Date.now = realNow;
+        assert.ok(error instanceof TransportError, String(error));
+        assert.equal(error.message, `no answer from 127.0.0.1:${port} after 1 UDP tries`);
+        assert.equal(received, 1);
+      } finally {
+        Date.now = realNow;
+        counter.close();
+      }
     });
 
     it('nothing listening: refused at once', async () => {
