@@ -12,6 +12,7 @@ import type { IdentityFetcher } from './identity-fetcher.js';
 import { recordEvent } from './events.js';
 import type { AgentKube } from './kube-access.js';
 import { watchCollection, type WatchHandle } from '../shared/kube/watch.js';
+import { KeyedPasses } from './keyed-passes.js';
 import type { Logger } from './logger.js';
 import { errorMessage } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -26,12 +27,10 @@ export interface SearchDomainDiscoveryOptions {
   metrics?: AgentMetrics;
 }
 
+/** What the controller remembers of a SearchDomain it follows. */
 interface Tracked {
   uid: string;
   generation: number | undefined;
-  timer?: NodeJS.Timeout;
-  running?: Promise<void>;
-  again?: boolean;
 }
 
 /**
@@ -44,7 +43,7 @@ export function wanTtlSeconds(recordTtl: number, intervalMs: number): number {
 }
 
 export class SearchDomainDiscovery {
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly passes = new KeyedPasses<Tracked>((name) => this.pass(name));
   private watch: WatchHandle | undefined;
   private stopped = false;
 
@@ -64,16 +63,12 @@ export class SearchDomainDiscovery {
         const name = sd.metadata?.name;
         if (!name) return;
         if (type === 'DELETED') return void this.removed(name, sd.metadata.uid);
-        const known = this.tracked.get(name);
+        const known = this.passes.get(name);
         if (known && known.uid === sd.metadata.uid && known.generation === sd.metadata['generation']) return;
-        if (known?.timer) clearTimeout(known.timer);
-        const t: Tracked = {
+        this.passes.set(name, {
           uid: sd.metadata.uid ?? '',
           generation: sd.metadata['generation'] as number | undefined,
-        };
-        if (known?.running) t.running = known.running;
-        this.tracked.set(name, t);
-        this.schedule(name, 0);
+        });
       },
       { log: this.opts.log, listTimeoutMs: this.kube.requestTimeoutMs },
     );
@@ -82,28 +77,20 @@ export class SearchDomainDiscovery {
   async stop(): Promise<void> {
     this.stopped = true;
     this.watch?.stop();
-    const running = [...this.tracked.values()].map((t) => {
-      if (t.timer) clearTimeout(t.timer);
-      return t.running;
-    });
-    this.tracked.clear();
-    await Promise.allSettled(running);
+    await this.passes.stop();
   }
 
   private removed(name: string, uid: string | undefined): void {
-    const t = this.tracked.get(name);
-    if (t?.timer) clearTimeout(t.timer);
-    this.tracked.delete(name);
     // A pass under way writes nothing more once it sees the SearchDomain is no longer tracked
     // (isCurrent); its writes already sent must land before the collection, or one would outlive it.
-    if (t?.running) {
+    if (this.passes.isRunning(name)) {
       this.opts.log.info(
         { searchDomain: name },
         'SearchDomain deleted while a pass was under way; the pass writes nothing more',
       );
     }
-    const passDone = t?.running ?? Promise.resolve();
-    passDone
+    this.passes
+      .delete(name)
       .then(() => this.gc.collectSearchDomain(name, uid))
       .then(
         (deleted) =>
@@ -120,38 +107,20 @@ export class SearchDomainDiscovery {
       );
   }
 
-  private schedule(name: string, delayMs: number): void {
-    const t = this.tracked.get(name);
-    if (!t || this.stopped) return;
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      if (t.running) {
-        t.again = true; // a pass is under way; run once more when it ends
-        return;
-      }
-      t.running = this.resolveByName(name).finally(() => {
-        t.running = undefined;
-        if (this.tracked.get(name) !== t) return;
-        this.schedule(name, t.again ? 0 : this.opts.intervalMs);
-        t.again = false;
-      });
-    }, delayMs);
-  }
-
-  private async resolveByName(name: string): Promise<void> {
+  /** One pass over the SearchDomain `name`, read afresh; the next comes one interval later. */
+  private async pass(name: string): Promise<number> {
     try {
       const sd = await this.kube.liqo.searchDomains.get(name);
-      if (!sd) return;
-      await this.resolve(sd);
+      if (sd) await this.resolve(sd);
     } catch (err) {
       this.opts.log.warn({ searchDomain: name, err: errorMessage(err) }, 'SearchDomain pass failed');
     }
+    return this.opts.intervalMs;
   }
 
   /** True while `sd` (this uid) is the SearchDomain being followed: not deleted, not replaced. */
   private isCurrent(sd: SearchDomain): boolean {
-    const t = this.tracked.get(sd.metadata.name ?? '');
+    const t = this.passes.get(sd.metadata.name ?? '');
     return !this.stopped && t !== undefined && t.uid === (sd.metadata.uid ?? '');
   }
 

@@ -35,6 +35,7 @@ import {
 } from '../../shared/dns-registration/index.js';
 import { backoffDelayMs } from '../../shared/kube/backoff.js';
 import { watchCollection, type WatchHandle } from '../../shared/kube/watch.js';
+import { KeyedPasses } from '../keyed-passes.js';
 import { effectiveLeaseSeconds, parseDnsServer } from '../../shared/rules/dnsregistration.js';
 import type { EventDetails } from '../events.js';
 import { isNotFound, kubeErrorMessage, type AgentKube } from '../kube-access.js';
@@ -81,13 +82,11 @@ interface Inputs {
   authUrl: string;
 }
 
+/** What the controller remembers of a DnsRegistration it follows (one object per name, updated). */
 interface Tracked {
   generation: number | undefined;
   deleting: boolean;
   failures: number;
-  timer?: NodeJS.Timeout;
-  running?: Promise<void>;
-  again?: boolean;
   /** Set after a pass that registered; compared by the periodic check. */
   inputs?: Inputs;
 }
@@ -115,7 +114,7 @@ class NotAttempted extends Error {
 }
 
 export class DnsRegistrationController {
-  private readonly tracked = new Map<string, Tracked>();
+  private readonly passes = new KeyedPasses<Tracked>((name, t) => this.passLogged(name, t));
   private watch: WatchHandle | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -132,18 +131,18 @@ export class DnsRegistrationController {
       (type, reg) => {
         const name = reg.metadata?.name;
         if (!name) return;
-        if (type === 'DELETED') return this.forget(name);
+        if (type === 'DELETED') return void this.passes.delete(name);
         const generation = reg.metadata['generation'] as number | undefined;
         const deleting = Boolean(reg.metadata.deletionTimestamp);
-        const known = this.tracked.get(name);
+        const known = this.passes.get(name);
         // our own status and finalizer writes come back as MODIFIED with the same generation
         if (known && known.generation === generation && known.deleting === deleting) return;
         if (known) {
           known.generation = generation;
           known.deleting = deleting;
           known.failures = 0;
-        } else this.tracked.set(name, { generation, deleting, failures: 0 });
-        this.schedule(name, 0);
+          this.passes.schedule(name, 0);
+        } else this.passes.set(name, { generation, deleting, failures: 0 });
       },
       { log: this.opts.log },
     );
@@ -162,53 +161,17 @@ export class DnsRegistrationController {
     this.stopped = true;
     this.watch?.stop();
     if (this.checkTimer) clearInterval(this.checkTimer);
-    const running = [...this.tracked.values()].map((t) => {
-      if (t.timer) clearTimeout(t.timer);
-      return t.running;
-    });
-    this.tracked.clear();
-    await Promise.allSettled(running);
+    await this.passes.stop();
   }
 
-  private forget(name: string): void {
-    const t = this.tracked.get(name);
-    if (t?.timer) clearTimeout(t.timer);
-    this.tracked.delete(name);
-  }
-
-  private schedule(name: string, delayMs: number): void {
-    const t = this.tracked.get(name);
-    if (!t || this.stopped) return;
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      if (t.running) {
-        t.again = true; // a pass is under way: one more when it ends
-        return;
-      }
-      let next: number | undefined;
-      t.running = this.pass(name, t)
-        .then(
-          (delay) => {
-            next = delay;
-          },
-          (err: unknown) => {
-            this.opts.log.warn(
-              { registration: name, err: errorMessage(err) },
-              'DNS registration pass failed',
-            );
-            next = this.retryDelay(t, DNS_REGISTRATION_DEFAULTS.refreshIntervalSeconds * 1000);
-          },
-        )
-        .finally(() => {
-          t.running = undefined;
-          if (this.tracked.get(name) !== t) return;
-          const again = t.again;
-          t.again = false;
-          if (again) this.schedule(name, 0);
-          else if (next !== undefined) this.schedule(name, next);
-        });
-    }, delayMs);
+  /** A pass whose failure is logged and retried with back-off. */
+  private async passLogged(name: string, t: Tracked): Promise<number | undefined> {
+    try {
+      return await this.pass(name, t);
+    } catch (err) {
+      this.opts.log.warn({ registration: name, err: errorMessage(err) }, 'DNS registration pass failed');
+      return this.retryDelay(t, DNS_REGISTRATION_DEFAULTS.refreshIntervalSeconds * 1000);
+    }
   }
 
   private retryDelay(t: Tracked, refreshMs: number): number {
@@ -583,8 +546,8 @@ export class DnsRegistrationController {
 
   /** The periodic look: a changed key, cluster name or /ids address writes the records again now. */
   private async checkInputs(): Promise<void> {
-    for (const [name, t] of this.tracked) {
-      if (this.stopped || !t.inputs || t.running || t.deleting) continue;
+    for (const [name, t] of this.passes.states()) {
+      if (this.stopped || !t.inputs || this.passes.isRunning(name) || t.deleting) continue;
       try {
         const reg = await this.kube.liqo.dnsRegistrations.get(name);
         if (!reg || reg.spec.enabled === false) continue;
@@ -595,11 +558,11 @@ export class DnsRegistrationController {
           inputs.authUrl !== t.inputs.authUrl
         ) {
           this.opts.log.info({ registration: name }, 'key, instance or auth URL changed: registering again');
-          this.schedule(name, 0);
+          this.passes.schedule(name, 0);
         }
       } catch (err) {
         // the pass itself will say what is wrong
-        if (err instanceof NotAttempted) this.schedule(name, 0);
+        if (err instanceof NotAttempted) this.passes.schedule(name, 0);
         else this.opts.log.debug({ registration: name, err: errorMessage(err) }, 'check failed');
       }
     }

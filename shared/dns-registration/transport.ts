@@ -52,25 +52,43 @@ function matches(request: Buffer, answer: Buffer): boolean {
     : false;
 }
 
+type Finish = (error: Error | undefined, answer?: Buffer) => void;
+
+/**
+ * The one way an exchange ends: `close` the socket and timers, then settle, once — a send
+ * callback, socket error or close can still arrive after the answer. An abort of
+ * `settings.signal` ends it too.
+ */
+function finishOnce(
+  settings: ExchangeSettings,
+  resolve: (answer: Buffer) => void,
+  reject: (error: Error) => void,
+  close: () => void,
+): Finish {
+  let done = false;
+  const finish: Finish = (error, answer) => {
+    if (done) return;
+    done = true;
+    settings.signal?.removeEventListener('abort', onAbort);
+    close();
+    if (error) reject(error);
+    else resolve(answer as Buffer);
+  };
+  const onAbort = (): void => finish(new TransportError('aborted', 'cancelled'));
+  settings.signal?.addEventListener('abort', onAbort, { once: true });
+  return finish;
+}
+
 function exchangeUdp(server: DnsServerAddress, request: Buffer, settings: ExchangeSettings): Promise<Buffer> {
   const where = formatDnsServer(server);
   return new Promise<Buffer>((resolve, reject) => {
     const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
     let timer: NodeJS.Timeout | undefined;
     let tries = 0;
-    let done = false;
-    const finish = (error: Error | undefined, answer?: Buffer): void => {
-      // a send callback or socket error can still arrive after the answer: settle once
-      if (done) return;
-      done = true;
+    const finish = finishOnce(settings, resolve, reject, () => {
       clearTimeout(timer);
-      settings.signal?.removeEventListener('abort', onAbort);
       socket.close();
-      if (error) reject(error);
-      else resolve(answer as Buffer);
-    };
-    const onAbort = (): void => finish(new TransportError('aborted', 'cancelled'));
-    settings.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     const giveUp = (): void =>
       finish(new TransportError('timeout', `no answer from ${where} after ${tries} UDP tries`));
     const sendOnce = (): void => {
@@ -116,22 +134,14 @@ function exchangeTcp(server: DnsServerAddress, request: Buffer, settings: Exchan
     }
     const socket = new Socket();
     let buffered = Buffer.alloc(0);
-    let done = false;
-    const finish = (error: Error | undefined, answer?: Buffer): void => {
-      if (done) return;
-      done = true;
+    const finish = finishOnce(settings, resolve, reject, () => {
       clearTimeout(timer);
-      settings.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      if (error) reject(error);
-      else resolve(answer as Buffer);
-    };
+    });
     const timer = setTimeout(
       () => finish(new TransportError('timeout', `no answer from ${where} over TCP`)),
       Math.min(settings.timeoutMs * settings.tries, left),
     );
-    const onAbort = (): void => finish(new TransportError('aborted', 'cancelled'));
-    settings.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const refused = error.code === 'ECONNREFUSED';
       finish(
